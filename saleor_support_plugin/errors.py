@@ -1,0 +1,57 @@
+"""One small error family (see docs/architecture §2.3).
+
+Services raise these; each interface maps them in one place: ``webhooks/responses.py`` for HTTP,
+the Celery task options in ``tasks.py``, and later ``graphql/errors.py``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class SupportErrorCode(StrEnum):
+    INVALID = "INVALID"
+    REQUIRED = "REQUIRED"
+    NOT_FOUND = "NOT_FOUND"
+    FORBIDDEN = "FORBIDDEN"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    INVALID_SIGNATURE = "INVALID_SIGNATURE"
+    UNKNOWN_INSTALLATION = "UNKNOWN_INSTALLATION"
+    INSTALLATION_INACTIVE = "INSTALLATION_INACTIVE"
+    WRONG_RECIPIENT = "WRONG_RECIPIENT"
+    UNSUPPORTED_EVENT = "UNSUPPORTED_EVENT"
+    PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE"
+    SALEOR_URL_NOT_ALLOWED = "SALEOR_URL_NOT_ALLOWED"
+    UNKNOWN_APP_ID = "UNKNOWN_APP_ID"
+    JWKS_NOT_AVAILABLE = "JWKS_NOT_AVAILABLE"
+    SALEOR_ERROR = "SALEOR_ERROR"
+    SALEOR_PERMISSION_DENIED = "SALEOR_PERMISSION_DENIED"
+    TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+    SELF_ISSUED = "SELF_ISSUED"
+    DUPLICATE = "DUPLICATE"
+    STALE = "STALE"
+
+
+class SupportError(Exception):
+    """Base of every error our services raise on purpose."""
+
+    def __init__(self, code: SupportErrorCode, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class RetryableError(SupportError):
+    """Transient: the same call may succeed later (network, Saleor 5xx, locks)."""
+
+
+class PermanentError(SupportError):
+    """Will fail the same way every time: bad input, forged data, wrong state."""
+
+
+class NoOpError(SupportError):
+    """Nothing to do, and that is fine: a duplicate, a self-issued echo, a disabled feature."""

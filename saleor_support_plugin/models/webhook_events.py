@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.db import models
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Ignored"
+    FAILED = "failed", "Failed"
+
+
+class EventSource(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    POLL = "poll", "Poll"
+    BACKFILL = "backfill", "Backfill"
+
+
+class WebhookEventQuerySet(models.QuerySet["WebhookEvent"]):
+    def pending(self) -> WebhookEventQuerySet:
+        return self.filter(status=EventStatus.RECEIVED)
+
+
+class WebhookEvent(models.Model):
+    """The durable inbox: every verified webhook and every polled change, exactly once.
+
+    ``dedupe_key`` is sha256 over the Saleor URL, the event kind and the exact bytes (webhooks) or the
+    object id and its change stamp (polling). Saleor retries and re-polls hit the unique constraint and
+    are answered "already have it" instead of being counted twice.
+    """
+
+    installation = models.ForeignKey("support.Installation", on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=16, choices=EventSource.choices, default=EventSource.WEBHOOK)
+    event_type = models.CharField(max_length=64)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+    raw_body = models.TextField()
+    object_id = models.CharField(max_length=255, blank=True, default="")
+    issued_at = models.DateTimeField(null=True, blank=True)
+    # Saleor says our own app caused this change: the snapshot is updated, but rules must not react.
+    is_echo = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
+
+    class Meta:
+        db_table = "support_webhook_event"
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="webhook_event_status_idx"),
+            models.Index(fields=["installation", "object_id"], name="webhook_event_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.pk} ({self.status})"

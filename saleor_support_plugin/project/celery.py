@@ -1,0 +1,23 @@
+"""The Celery application shared by the web process (to enqueue) and workers."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_support_plugin.project.settings")
+
+app = Celery("saleor_support_plugin", task_cls="celery.contrib.django.task:DjangoTask")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks(["saleor_support_plugin"])
+
+
+@app.on_after_finalize.connect
+def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
+    from django.conf import settings
+
+    from saleor_support_plugin import tasks
+
+    sender.add_periodic_task(
+        settings.SUPPORT_POLL_INTERVAL_SECONDS, tasks.poll_all_installations_task.s(), name="poll saleor"
+    )
+    sender.add_periodic_task(settings.SUPPORT_SWEEP_INTERVAL_SECONDS, tasks.inbox_sweep_task.s(), name="sweep inbox")

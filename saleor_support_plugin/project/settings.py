@@ -1,0 +1,109 @@
+"""Django settings, read once from the environment.
+
+Every variable is documented in README.md ("Configuration"). Application code never reads
+``os.environ``; it reads ``saleor_support_plugin.conf.support_settings()``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+VAR_DIR = Path(os.environ.get("SUPPORT_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = _env_bool("DEBUG", False)
+# The dev default is only usable because `make run` binds to 127.0.0.1; README says to set it in production.
+SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me")
+PORT = int(os.environ.get("PORT", "8000"))
+APP_URL = os.environ.get("APP_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "*")
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "saleor_support_plugin.apps.SupportConfig",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+]
+# Saleor POSTs to exact URLs and never follows redirects: a slash-appending redirect would fail installs.
+APPEND_SLASH = False
+ROOT_URLCONF = "saleor_support_plugin.project.urls"
+WSGI_APPLICATION = "saleor_support_plugin.project.wsgi.application"
+TEMPLATES: list[dict] = []
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'support.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The webhook view and the worker write concurrently under `make run`; wait instead of failing.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Saleor never sends more than a few hundred kB; anything larger is refused before it is read.
+SUPPORT_WEBHOOK_MAX_BODY_BYTES = int(os.environ.get("WEBHOOK_MAX_BODY_BYTES", str(2 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = SUPPORT_WEBHOOK_MAX_BODY_BYTES
+
+# Fernet keys (comma separated, newest first) that encrypt Saleor app tokens at rest.
+SUPPORT_ENCRYPTION_KEYS = _env_list("ENCRYPTION_KEYS")
+SUPPORT_ALLOWED_SALEOR_URLS = _env_list("ALLOWED_SALEOR_URLS")
+SUPPORT_APP_ID = os.environ.get("SUPPORT_APP_ID", "saleor.support.cases")
+SUPPORT_APP_NAME = os.environ.get("SUPPORT_APP_NAME", "Support Cases")
+SUPPORT_SALEOR_TIMEOUT_SECONDS = float(os.environ.get("SALEOR_TIMEOUT_SECONDS", "10"))
+SUPPORT_POLL_INTERVAL_SECONDS = int(os.environ.get("POLL_INTERVAL_SECONDS", "120"))
+SUPPORT_POLL_OVERLAP_SECONDS = int(os.environ.get("POLL_OVERLAP_SECONDS", "300"))
+SUPPORT_SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # The embedded broker of `make run`: a folder of message files shared by web and worker.
+    _queue_dir = VAR_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir / "queue"),
+        "data_folder_out": str(_queue_dir / "queue"),
+        "processed_folder": str(_queue_dir / "processed"),
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # acks_late + a visibility timeout longer than our hard time limit: a killed worker's task is redelivered.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("VISIBILITY_TIMEOUT", "600"))}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "ERROR"}},
+}

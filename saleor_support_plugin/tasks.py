@@ -1,0 +1,93 @@
+"""Celery tasks: thin wrappers that pass ids and call one service each.
+
+Retries are owned here (``autoretry_for=RetryableError``); services never sleep or loop on errors.
+``acks_late`` is safe because every service is guarded by row state (docs/architecture §1.6).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask
+from django.db import OperationalError
+from django.utils import timezone
+
+from saleor_support_plugin.errors import RetryableError
+from saleor_support_plugin.models import EventStatus, Installation, WebhookEvent
+from saleor_support_plugin.services.inbox import webhook_event_mark_failed, webhook_event_process
+
+logger = logging.getLogger(__name__)
+
+# Rows still `received` this long after arrival lost their task (broker outage, crash before publish).
+STUCK_AFTER = timedelta(minutes=2)
+SWEEP_BATCH = 1000
+
+
+class InboxTask(DjangoTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 (Celery's signature)
+        # Retries are exhausted (or the error was unexpected): keep the row, visibly failed, for `replay`.
+        event_id = args[0] if args else kwargs.get("event_id")
+        if event_id is not None:
+            webhook_event_mark_failed(event_id=event_id, error=f"{type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=InboxTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(RetryableError, OperationalError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def webhook_event_process_task(event_id: int) -> str | None:
+    return webhook_event_process(event_id=event_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def inbox_sweep_task() -> int:
+    """Re-enqueue inbox rows whose task got lost; duplicates are harmless (row-state guard)."""
+    cutoff = timezone.now() - STUCK_AFTER
+    ids = list(
+        WebhookEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in ids:
+        webhook_event_process_task.delay(pk)
+    if ids:
+        logger.warning("inbox sweep re-enqueued %s stuck events", len(ids))
+    return len(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def poll_all_installations_task() -> int:
+    """Fan out one poll task per active installation."""
+    ids = list(Installation.objects.active().values_list("pk", flat=True))
+    for pk in ids:
+        poll_installation_task.delay(pk)
+    return len(ids)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(RetryableError,),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=3,
+    soft_time_limit=240,
+    time_limit=300,
+)
+def poll_installation_task(installation_id: int) -> dict:
+    from saleor_support_plugin.services.polling import installation_poll
+
+    installation = Installation.objects.filter(pk=installation_id, is_active=True).first()
+    if installation is None:
+        logger.info("poll skipped: installation %s gone or inactive", installation_id)
+        return {}
+    return installation_poll(installation=installation)

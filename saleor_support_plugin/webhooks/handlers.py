@@ -1,0 +1,53 @@
+"""Translate a parsed payload into one service call; one small function per event family.
+
+``event.issued_at`` (when Saleor rendered the payload) orders states that carry equal timestamps.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from saleor_support_plugin.models import Installation, WebhookEvent
+from saleor_support_plugin.services.installations import installation_deactivate
+from saleor_support_plugin.services.snapshots import (
+    checkout_snapshot_apply,
+    order_snapshot_apply,
+    transaction_snapshot_apply,
+)
+from saleor_support_plugin.webhooks.payloads import (
+    AppDeletedPayload,
+    CheckoutEventPayload,
+    EventPayload,
+    OrderEventPayload,
+    TransactionEventPayload,
+)
+
+
+def _issued_at(payload: EventPayload, event: WebhookEvent) -> datetime:
+    return payload.issued_at or event.issued_at or event.received_at or timezone.now()
+
+
+def handle_order_event(*, installation: Installation, payload: OrderEventPayload, event: WebhookEvent) -> None:
+    order_snapshot_apply(
+        installation=installation, order=payload.order, issued_at=_issued_at(payload, event), source_event=event
+    )
+
+
+def handle_checkout_event(*, installation: Installation, payload: CheckoutEventPayload, event: WebhookEvent) -> None:
+    checkout_snapshot_apply(
+        installation=installation, checkout=payload.checkout, issued_at=_issued_at(payload, event), source_event=event
+    )
+
+
+def handle_transaction_item_metadata_updated(
+    *, installation: Installation, payload: TransactionEventPayload, event: WebhookEvent
+) -> None:
+    transaction_snapshot_apply(
+        installation=installation, tx=payload.transaction, issued_at=_issued_at(payload, event), source_event=event
+    )
+
+
+def handle_app_deleted(*, installation: Installation, payload: AppDeletedPayload, event: WebhookEvent) -> None:
+    installation_deactivate(installation=installation, app_id=payload.app.id)

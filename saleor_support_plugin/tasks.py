@@ -59,7 +59,7 @@ def inbox_sweep_task() -> int:
         .values_list("pk", flat=True)[:SWEEP_BATCH]
     )
     for pk in ids:
-        webhook_event_process_task.delay(pk)
+        webhook_event_process_task.delay_on_commit(pk)
     if ids:
         logger.warning("inbox sweep re-enqueued %s stuck events", len(ids))
     return len(ids)

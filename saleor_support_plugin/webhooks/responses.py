@@ -21,6 +21,7 @@ _STATUS_BY_CODE = {
     SupportErrorCode.SALEOR_URL_NOT_ALLOWED: 403,
     SupportErrorCode.UNKNOWN_APP_ID: 401,
     SupportErrorCode.JWKS_NOT_AVAILABLE: 401,
+    SupportErrorCode.INVALID_SIGNATURE: 401,
 }
 
 

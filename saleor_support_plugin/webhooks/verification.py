@@ -72,7 +72,12 @@ def _verify_signature(installation: Installation, signature: str, raw_body: byte
             raise Unauthorized(SupportErrorCode.INVALID_SIGNATURE, "Unknown signing key.") from None
     try:
         jwks = installation_jwks_refresh(installation=installation)
-    except (PermanentError, RetryableError) as exc:
+    except RetryableError:
+        # Saleor may have rotated its key and its JWKS is briefly unreachable: answer 5xx so it retries
+        # this delivery, instead of a 4xx that would drop a possibly genuine event for good.
+        logger.warning("JWKS refetch failed", extra={"saleor_api_url": installation.saleor_api_url})
+        raise
+    except PermanentError as exc:
         logger.warning("JWKS refetch failed: %s", exc, extra={"saleor_api_url": installation.saleor_api_url})
         raise Unauthorized(SupportErrorCode.INVALID_SIGNATURE, "Unknown signing key.") from exc
     try:

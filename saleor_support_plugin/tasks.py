@@ -91,3 +91,57 @@ def poll_installation_task(installation_id: int) -> dict:
         logger.info("poll skipped: installation %s gone or inactive", installation_id)
         return {}
     return installation_poll(installation=installation)
+
+
+class OutboundEmailTask(DjangoTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 (Celery's signature)
+        # Retries are exhausted (or the error was unexpected): the e-mail is failed, visibly, on the timeline.
+        from saleor_support_plugin.services.email import outbound_email_mark_failed
+
+        email_id = args[0] if args else kwargs.get("email_id")
+        if email_id is not None:
+            outbound_email_mark_failed(email_id=email_id, error=f"gave up: {type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=OutboundEmailTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(RetryableError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def outbound_email_send_task(email_id: int) -> str:
+    from saleor_support_plugin.services.email import outbound_email_send
+
+    return outbound_email_send(email_id=email_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def inbound_mailboxes_poll_task() -> int:
+    """Fan out one poll task per active IMAP mailbox."""
+    from saleor_support_plugin.models import InboundMailbox
+
+    ids = list(InboundMailbox.objects.pollable().values_list("pk", flat=True))
+    for pk in ids:
+        inbound_mailbox_poll_task.delay(pk)
+    return len(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def inbound_mailbox_poll_task(mailbox_id: int) -> int:
+    from saleor_support_plugin.services.mailboxes import inbound_mailbox_poll
+
+    return inbound_mailbox_poll(mailbox_id=mailbox_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def case_delay_scan_task() -> int:
+    """Open fulfilment/delivery delay cases whose deadline passed (delays fire no Saleor event)."""
+    from saleor_support_plugin.services.case_rules import delay_scan
+
+    return delay_scan()

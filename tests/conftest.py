@@ -12,6 +12,8 @@ from saleor_support_plugin.models import Installation
 from tests.fixtures.recordings import RECORDED_API_URL, RECORDED_APP_ID, recorded_jwks
 from tests.fixtures.signing import saleor_headers, sign_detached, test_jwks
 
+pytest_plugins = ["tests.fixtures.saleor_double"]
+
 SHARED_SALEOR = Path(__file__).resolve().parent.parent.parent / "shared" / "saleor"
 
 

@@ -9,6 +9,7 @@ the payload (``version_issued_at``). An update with a lower version is dropped.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 
 MONEY = {"max_digits": 14, "decimal_places": 4, "null": True, "blank": True}
 
@@ -33,6 +34,7 @@ class OrderSnapshot(VersionedSnapshot):
     token = models.CharField(max_length=64, blank=True, default="")
     status = models.CharField(max_length=32, blank=True, default="")
     origin = models.CharField(max_length=32, blank=True, default="")
+    language_code = models.CharField(max_length=16, blank=True, default="")
     charge_status = models.CharField(max_length=32, blank=True, default="")
     authorize_status = models.CharField(max_length=32, blank=True, default="")
     payment_status = models.CharField(max_length=32, blank=True, default="")
@@ -55,6 +57,8 @@ class OrderSnapshot(VersionedSnapshot):
     first_fulfilled_at = models.DateTimeField(null=True, blank=True)
     last_tracking_at = models.DateTimeField(null=True, blank=True)
     has_tracking = models.BooleanField(default=False)
+    # When the delay rules (services/case_rules.py) must look at this order again; null = nothing pending.
+    delay_check_at = models.DateTimeField(null=True, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
     lines = models.JSONField(default=list, blank=True)
     fulfillments = models.JSONField(default=list, blank=True)
@@ -71,6 +75,9 @@ class OrderSnapshot(VersionedSnapshot):
             models.Index(fields=["installation", "status"], name="order_snapshot_status_idx"),
             models.Index(fields=["installation", "number"], name="order_snapshot_number_idx"),
             models.Index(fields=["installation", "user_email"], name="order_snapshot_email_idx"),
+            models.Index(
+                fields=["delay_check_at"], name="order_snapshot_delay_idx", condition=Q(delay_check_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -80,6 +87,7 @@ class OrderSnapshot(VersionedSnapshot):
 class CheckoutSnapshot(VersionedSnapshot):
     token = models.CharField(max_length=64, blank=True, default="")
     email = models.EmailField(max_length=254, blank=True, default="")
+    language_code = models.CharField(max_length=16, blank=True, default="")
     saleor_user_id = models.CharField(max_length=255, blank=True, default="")
     channel_slug = models.CharField(max_length=255, blank=True, default="")
     currency = models.CharField(max_length=3, blank=True, default="")
@@ -158,6 +166,8 @@ class TransactionEventRecord(models.Model):
     saleor_created_at = models.DateTimeField(null=True, blank=True)
     created_by_app_id = models.CharField(max_length=255, blank=True, default="")
     first_seen_at = models.DateTimeField(auto_now_add=True)
+    # Set once the case rules have acted on this event (opened a case, or found nothing to do).
+    rule_handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "support_transaction_event"

@@ -21,3 +21,9 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
         settings.SUPPORT_POLL_INTERVAL_SECONDS, tasks.poll_all_installations_task.s(), name="poll saleor"
     )
     sender.add_periodic_task(settings.SUPPORT_SWEEP_INTERVAL_SECONDS, tasks.inbox_sweep_task.s(), name="sweep inbox")
+    sender.add_periodic_task(
+        settings.SUPPORT_DELAY_SCAN_INTERVAL_SECONDS, tasks.case_delay_scan_task.s(), name="scan delays"
+    )
+    sender.add_periodic_task(
+        settings.SUPPORT_IMAP_POLL_INTERVAL_SECONDS, tasks.inbound_mailboxes_poll_task.s(), name="poll mailboxes"
+    )

@@ -76,6 +76,46 @@ SUPPORT_SALEOR_TIMEOUT_SECONDS = float(os.environ.get("SALEOR_TIMEOUT_SECONDS", 
 SUPPORT_POLL_INTERVAL_SECONDS = int(os.environ.get("POLL_INTERVAL_SECONDS", "120"))
 SUPPORT_POLL_OVERLAP_SECONDS = int(os.environ.get("POLL_OVERLAP_SECONDS", "300"))
 SUPPORT_SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
+SUPPORT_DELAY_SCAN_INTERVAL_SECONDS = int(os.environ.get("DELAY_SCAN_INTERVAL_SECONDS", "300"))
+# The webhook view may accept using an installation row read this many seconds ago (refusals always re-read
+# it): a deactivation or removed key can take this long to be seen by every web process. 0 turns it off.
+SUPPORT_INSTALLATION_CACHE_SECONDS = float(os.environ.get("INSTALLATION_CACHE_SECONDS", "2"))
+# bench/ingest.py only: mounts /bench/bare (a view that just inserts the body) for a baseline. Never in production.
+SUPPORT_BENCH_ENDPOINTS = _env_bool("SUPPORT_BENCH_ENDPOINTS", False)
+
+# E-mail. EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://… for implicit TLS) or EMAIL_HOST & co. select
+# SMTP; with neither, mail is written to files under var/mail so `make run` needs no mail server.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "support@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if os.environ.get("EMAIL_URL"):
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    _email_url = urlsplit(os.environ["EMAIL_URL"])
+    _email_query = parse_qs(_email_url.query)
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _email_url.hostname or "localhost"
+    EMAIL_USE_SSL = _email_url.scheme == "smtps"
+    EMAIL_USE_TLS = not EMAIL_USE_SSL and _email_query.get("tls", ["0"])[0].lower() in {"1", "true", "yes"}
+    EMAIL_PORT = _email_url.port or (465 if EMAIL_USE_SSL else 587 if EMAIL_USE_TLS else 25)
+    EMAIL_HOST_USER = unquote(_email_url.username or "")
+    EMAIL_HOST_PASSWORD = unquote(_email_url.password or "")
+elif os.environ.get("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = os.environ["EMAIL_HOST"]
+    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+    EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+    EMAIL_USE_TLS = _env_bool("EMAIL_USE_TLS", False)
+    EMAIL_USE_SSL = _env_bool("EMAIL_USE_SSL", False)
+else:
+    EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+    EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+# Shoppers reply to case+<token>@SUPPORT_REPLY_DOMAIN; route that domain's mail to the inbound webhook or mailbox.
+SUPPORT_REPLY_DOMAIN = os.environ.get("REPLY_DOMAIN", "localhost")
+SUPPORT_IMAP_POLL_INTERVAL_SECONDS = int(os.environ.get("IMAP_POLL_INTERVAL_SECONDS", "60"))
+SUPPORT_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
+SUPPORT_INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(10 * 1024 * 1024)))
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_TASK_IGNORE_RESULT = True
@@ -87,12 +127,13 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # The embedded broker of `make run`: a folder of message files shared by web and worker.
     _queue_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_queue_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir / "queue"),
         "data_folder_out": str(_queue_dir / "queue"),
         "processed_folder": str(_queue_dir / "processed"),
+        "control_folder": str(_queue_dir / "control"),
         "store_processed": False,
     }
 elif CELERY_BROKER_URL.startswith("redis"):

@@ -1,7 +1,8 @@
+from django.conf import settings
 from django.http import JsonResponse
 from django.urls import path
 
-from saleor_support_plugin.webhooks import views
+from saleor_support_plugin.webhooks import inbound_views, views
 
 
 def health_view(_request):
@@ -12,5 +13,11 @@ urlpatterns = [
     path("api/manifest", views.manifest_view, name="saleor-manifest"),
     path("api/register", views.register_view, name="saleor-register"),
     path("api/webhooks/<slug:event_path>", views.saleor_webhook_view, name="saleor-webhook"),
+    path("api/inbound-email/<str:token>", inbound_views.inbound_email_view, name="inbound-email"),
     path("healthz", health_view, name="health"),
 ]
+
+if settings.SUPPORT_BENCH_ENDPOINTS:
+    from saleor_support_plugin.webhooks import bench_views
+
+    urlpatterns.append(path("bench/bare", bench_views.bare_insert_view, name="bench-bare"))

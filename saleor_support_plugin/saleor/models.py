@@ -113,6 +113,7 @@ class Fulfillment(SaleorModel):
     created: datetime | None = None
     lines: list[FulfillmentLine] | None = None
     warehouse: dict | None = None
+    metadata: list[MetadataItem] = []
 
 
 class OrderLine(SaleorModel):
@@ -162,6 +163,7 @@ class Order(SaleorModel):
     updated_at: datetime | None = None
     status: str | None = None
     origin: str | None = None
+    language_code_enum: str | None = None
     checkout_id: str | None = None
     user_email: str | None = None
     user: UserRef | None = None
@@ -201,6 +203,7 @@ class Checkout(SaleorModel):
     updated_at: datetime | None = None
     last_change: datetime | None = None
     email: str | None = None
+    language_code: str | None = None
     user: UserRef | None = None
     channel: ChannelRef | None = None
     charge_status: str | None = None

@@ -6,7 +6,8 @@ import hashlib
 import logging
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from pydantic import ValidationError
 
@@ -48,23 +49,50 @@ def webhook_event_record(
     """
     from saleor_support_plugin.tasks import webhook_event_process_task
 
+    event = WebhookEvent(
+        installation=installation,
+        source=source,
+        event_type=event_type,
+        dedupe_key=dedupe_key,
+        raw_body=raw_body,
+        object_id=object_id[:255],
+        issued_at=issued_at,
+        is_echo=is_echo,
+    )
     try:
-        with transaction.atomic():
-            event = WebhookEvent.objects.create(
-                installation=installation,
-                source=source,
-                event_type=event_type,
-                dedupe_key=dedupe_key,
-                raw_body=raw_body,
-                object_id=object_id[:255],
-                issued_at=issued_at,
-                is_echo=is_echo,
-            )
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                inserted = _insert_unless_duplicate(event)
+        else:
+            # One statement in autocommit is its own transaction: no BEGIN/COMMIT round trips.
+            inserted = _insert_unless_duplicate(event)
     except IntegrityError:
+        # Any other integrity failure (e.g. the installation row is gone) is refused the same way.
+        return None
+    if not inserted:
         # The unique dedupe_key says we already have it: a Saleor retry or a re-poll. Not an error.
         return None
     webhook_event_process_task.delay_on_commit(event.pk)
     return event
+
+
+def _insert_unless_duplicate(event: WebhookEvent) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` through the ORM's own insert (what ``save()`` uses).
+
+    Returns False, leaving ``event`` unsaved, when a row with the same dedupe_key already exists.
+    """
+    meta = WebhookEvent._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    rows = WebhookEvent._base_manager._insert(
+        [event], fields=fields, returning_fields=meta.db_returning_fields, on_conflict=OnConflict.IGNORE
+    )
+    if not rows or not rows[0]:
+        return False
+    for value, field in zip(rows[0], meta.db_returning_fields, strict=True):
+        setattr(event, field.attname, value)
+    event._state.adding = False
+    event._state.db = WebhookEvent._base_manager.db
+    return True
 
 
 def _finish(event: WebhookEvent, status: str, error: str = "") -> None:
@@ -86,7 +114,9 @@ def webhook_event_process(*, event_id: int) -> str | None:
 
     with transaction.atomic():
         event = (
-            WebhookEvent.objects.select_for_update(skip_locked=True)
+            # of=self: without it PostgreSQL also locks the joined installation row, so a second worker
+            # would skip (skip_locked) every other event of that Saleor and webhook inserts (FK check) wait.
+            WebhookEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("installation")
             .filter(pk=event_id, status=EventStatus.RECEIVED)
             .first()

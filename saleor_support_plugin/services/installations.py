@@ -45,7 +45,14 @@ def installation_register(
         raise PermanentError(
             SupportErrorCode.SALEOR_URL_NOT_ALLOWED, "This Saleor URL is not allowed to install the app."
         )
-    data = SaleorClient(api_url=api_url, token=token, transport=transport).execute("AppId")
+    try:
+        data = SaleorClient(api_url=api_url, token=token, transport=transport).execute("AppId")
+    except PermanentError as exc:
+        if exc.code != SupportErrorCode.SALEOR_PERMISSION_DENIED:
+            raise
+        # Saleor treats an unknown or revoked token as an anonymous caller, and ``app`` needs
+        # AUTHENTICATED_APP: the answer is ``app: null`` plus a PermissionDenied error.
+        raise PermanentError(SupportErrorCode.UNKNOWN_APP_ID, "Saleor did not recognise the token as an app.") from exc
     app_id = (data.get("app") or {}).get("id")
     if not app_id:
         raise PermanentError(SupportErrorCode.UNKNOWN_APP_ID, "Saleor did not recognise the token as an app.")

@@ -24,6 +24,11 @@ from saleor_support_plugin.models import EventSource, Installation, PollCursor, 
 from saleor_support_plugin.models.polling import PollKind
 from saleor_support_plugin.saleor.client import SaleorClient
 from saleor_support_plugin.saleor.models import Checkout, Order, SaleorModel, Transaction
+from saleor_support_plugin.services.case_rules import (
+    case_rules_on_checkout,
+    case_rules_on_order,
+    case_rules_on_transaction,
+)
 from saleor_support_plugin.services.inbox import poll_dedupe_key, webhook_event_record
 from saleor_support_plugin.services.installations import installation_client
 from saleor_support_plugin.services.snapshots import (
@@ -289,25 +294,36 @@ def installation_poll(*, installation: Installation, client: SaleorClient | None
     }
 
 
+def _rules_apply(event: WebhookEvent) -> bool:
+    """History imported by `backfill` fills snapshots but must not open cases for long-past problems."""
+    return event.source != EventSource.BACKFILL
+
+
 def _handle_polled_order(event: WebhookEvent) -> None:
     polled = PolledOrder.model_validate_json(event.raw_body)
-    order_snapshot_apply(
+    result = order_snapshot_apply(
         installation=event.installation, order=polled.order, issued_at=polled.polled_at, source_event=event
     )
+    if _rules_apply(event):
+        case_rules_on_order(installation=event.installation, order=result.row)
 
 
 def _handle_polled_transaction(event: WebhookEvent) -> None:
     polled = PolledTransaction.model_validate_json(event.raw_body)
-    transaction_snapshot_apply(
+    result = transaction_snapshot_apply(
         installation=event.installation, tx=polled.transaction, issued_at=polled.polled_at, source_event=event
     )
+    if _rules_apply(event):
+        case_rules_on_transaction(installation=event.installation, tx=result.row)
 
 
 def _handle_polled_checkout(event: WebhookEvent) -> None:
     polled = PolledCheckout.model_validate_json(event.raw_body)
-    checkout_snapshot_apply(
+    result = checkout_snapshot_apply(
         installation=event.installation, checkout=polled.checkout, issued_at=polled.polled_at, source_event=event
     )
+    if _rules_apply(event):
+        case_rules_on_checkout(installation=event.installation, checkout=result.row)
 
 
 POLL_HANDLERS: dict[str, Callable[[WebhookEvent], None]] = {

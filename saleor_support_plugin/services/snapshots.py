@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from django.db import IntegrityError, transaction
 
@@ -19,6 +20,16 @@ from saleor_support_plugin.models import (
 from saleor_support_plugin.saleor.models import Checkout, Money, Order, Transaction
 
 S = TypeVar("S", OrderSnapshot, CheckoutSnapshot, TransactionSnapshot)
+
+
+@dataclass
+class SnapshotResult(Generic[S]):
+    """The snapshot row after the upsert, whether this state was newer, and transaction events seen first now."""
+
+    row: S
+    changed: bool
+    new_events: list[TransactionEventRecord] = field(default_factory=list)
+
 
 ACTIVE_FULFILLMENT = {"FULFILLED", "WAITING_FOR_APPROVAL", "RETURNED", "REFUNDED", "REFUNDED_AND_RETURNED"}
 
@@ -84,24 +95,24 @@ def _apply(
     issued_at: datetime,
     fields: dict,
     source_event: WebhookEvent | None,
-) -> bool:
+) -> tuple[S, bool]:
     versioned = {**fields, "version_stamp": stamp, "version_issued_at": issued_at, "source_event": source_event}
     row, created = _lock_or_create(model, installation=installation, saleor_id=saleor_id, defaults=versioned)
     if created:
-        return True
+        return row, True
     if (stamp, issued_at) <= (row.version_stamp, row.version_issued_at):
-        return False
+        return row, False
     for name, value in versioned.items():
         setattr(row, name, value)
     row.save(update_fields=[*versioned.keys(), "updated_at"])
-    return True
+    return row, True
 
 
 def _metadata(items: list) -> dict[str, str]:
     return {item.key: item.value for item in items}
 
 
-def transaction_events_record(*, installation: Installation, tx: Transaction) -> int:
+def transaction_events_record(*, installation: Installation, tx: Transaction) -> list[TransactionEventRecord]:
     """Insert the transaction's events we have not seen yet; events never change in Saleor."""
     rows = [
         TransactionEventRecord(
@@ -119,7 +130,7 @@ def transaction_events_record(*, installation: Installation, tx: Transaction) ->
         for event in tx.events
     ]
     if not rows:
-        return 0
+        return []
     known = set(
         TransactionEventRecord.objects.filter(
             installation=installation, saleor_id__in=[r.saleor_id for r in rows]
@@ -127,7 +138,7 @@ def transaction_events_record(*, installation: Installation, tx: Transaction) ->
     )
     fresh = [r for r in rows if r.saleor_id not in known]
     TransactionEventRecord.objects.bulk_create(fresh, ignore_conflicts=True)
-    return len(fresh)
+    return fresh
 
 
 def transaction_snapshot_apply(
@@ -138,12 +149,12 @@ def transaction_snapshot_apply(
     order_id: str = "",
     checkout_id: str = "",
     source_event: WebhookEvent | None = None,
-) -> bool:
+) -> SnapshotResult[TransactionSnapshot]:
     """Upsert one transaction and record its new events. Caller is inside ``transaction.atomic``.
 
     Writes: TransactionSnapshot (if newer), TransactionEventRecord (new events only).
     """
-    transaction_events_record(installation=installation, tx=tx)
+    fresh = transaction_events_record(installation=installation, tx=tx)
     stamp = transaction_stamp(tx) or issued_at
     fields = {
         "token": tx.token or "",
@@ -169,7 +180,7 @@ def transaction_snapshot_apply(
         fields.pop("order_saleor_id")  # a transaction-only payload must not erase a known link
     if not fields["checkout_saleor_id"]:
         fields.pop("checkout_saleor_id")
-    return _apply(
+    row, changed = _apply(
         TransactionSnapshot,
         installation=installation,
         saleor_id=tx.id,
@@ -178,6 +189,7 @@ def transaction_snapshot_apply(
         fields=fields,
         source_event=source_event,
     )
+    return SnapshotResult(row, changed, fresh)
 
 
 def _order_derived(order: Order) -> dict:
@@ -204,21 +216,23 @@ def _dump(items: list) -> list:
 
 def order_snapshot_apply(
     *, installation: Installation, order: Order, issued_at: datetime, source_event: WebhookEvent | None = None
-) -> bool:
+) -> SnapshotResult[OrderSnapshot]:
     """Upsert the order and its transactions if this state is newer than what we hold.
 
     Caller is inside ``transaction.atomic``. Writes: OrderSnapshot, TransactionSnapshot,
     TransactionEventRecord. Returns whether the order row changed.
     """
+    fresh: list[TransactionEventRecord] = []
     for tx in order.transactions:
-        transaction_snapshot_apply(
+        fresh += transaction_snapshot_apply(
             installation=installation, tx=tx, issued_at=issued_at, order_id=order.id, source_event=source_event
-        )
+        ).new_events
     fields = {
         "number": order.number or "",
         "token": order.token or "",
         "status": order.status or "",
         "origin": order.origin or "",
+        "language_code": order.language_code_enum or "",
         "charge_status": order.charge_status or "",
         "authorize_status": order.authorize_status or "",
         "payment_status": order.payment_status or "",
@@ -245,7 +259,7 @@ def order_snapshot_apply(
         "metadata": _metadata(order.metadata),
         **_order_derived(order),
     }
-    return _apply(
+    row, changed = _apply(
         OrderSnapshot,
         installation=installation,
         saleor_id=order.id,
@@ -254,19 +268,22 @@ def order_snapshot_apply(
         fields=fields,
         source_event=source_event,
     )
+    return SnapshotResult(row, changed, fresh)
 
 
 def checkout_snapshot_apply(
     *, installation: Installation, checkout: Checkout, issued_at: datetime, source_event: WebhookEvent | None = None
-) -> bool:
+) -> SnapshotResult[CheckoutSnapshot]:
     """Upsert the checkout and its transactions if this state is newer. Caller is inside ``atomic``."""
+    fresh: list[TransactionEventRecord] = []
     for tx in checkout.transactions:
-        transaction_snapshot_apply(
+        fresh += transaction_snapshot_apply(
             installation=installation, tx=tx, issued_at=issued_at, checkout_id=checkout.id, source_event=source_event
-        )
+        ).new_events
     fields = {
         "token": checkout.token or "",
         "email": (checkout.email or "")[:254],
+        "language_code": checkout.language_code or "",
         "saleor_user_id": (checkout.user.id or "") if checkout.user else "",
         "channel_slug": checkout.channel.slug if checkout.channel else "",
         "currency": checkout.total_price.gross.currency if checkout.total_price else "",
@@ -280,7 +297,7 @@ def checkout_snapshot_apply(
         "shipping_address": checkout.shipping_address or {},
         "metadata": _metadata(checkout.metadata),
     }
-    return _apply(
+    row, changed = _apply(
         CheckoutSnapshot,
         installation=installation,
         saleor_id=checkout.id,
@@ -289,3 +306,4 @@ def checkout_snapshot_apply(
         fields=fields,
         source_event=source_event,
     )
+    return SnapshotResult(row, changed, fresh)

@@ -10,6 +10,11 @@ from datetime import datetime
 from django.utils import timezone
 
 from saleor_support_plugin.models import Installation, WebhookEvent
+from saleor_support_plugin.services.case_rules import (
+    case_rules_on_checkout,
+    case_rules_on_order,
+    case_rules_on_transaction,
+)
 from saleor_support_plugin.services.installations import installation_deactivate
 from saleor_support_plugin.services.snapshots import (
     checkout_snapshot_apply,
@@ -30,23 +35,29 @@ def _issued_at(payload: EventPayload, event: WebhookEvent) -> datetime:
 
 
 def handle_order_event(*, installation: Installation, payload: OrderEventPayload, event: WebhookEvent) -> None:
-    order_snapshot_apply(
+    result = order_snapshot_apply(
         installation=installation, order=payload.order, issued_at=_issued_at(payload, event), source_event=event
     )
+    if not event.is_echo:
+        case_rules_on_order(installation=installation, order=result.row)
 
 
 def handle_checkout_event(*, installation: Installation, payload: CheckoutEventPayload, event: WebhookEvent) -> None:
-    checkout_snapshot_apply(
+    result = checkout_snapshot_apply(
         installation=installation, checkout=payload.checkout, issued_at=_issued_at(payload, event), source_event=event
     )
+    if not event.is_echo:
+        case_rules_on_checkout(installation=installation, checkout=result.row)
 
 
 def handle_transaction_item_metadata_updated(
     *, installation: Installation, payload: TransactionEventPayload, event: WebhookEvent
 ) -> None:
-    transaction_snapshot_apply(
+    result = transaction_snapshot_apply(
         installation=installation, tx=payload.transaction, issued_at=_issued_at(payload, event), source_event=event
     )
+    if not event.is_echo:
+        case_rules_on_transaction(installation=installation, tx=result.row)
 
 
 def handle_app_deleted(*, installation: Installation, payload: AppDeletedPayload, event: WebhookEvent) -> None:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -51,6 +54,16 @@ def _header(headers, name: str) -> str:
     if not value:
         raise PermanentError(SupportErrorCode.REQUIRED, f"Missing header {name}.", field=name)
     return value
+
+
+# saleor_api_url -> (monotonic expiry, Installation). Holds only installations that passed every check, so it
+# is bounded by the number of installations; see _verified_from_cache for what it may and may not decide.
+_recent_installations: dict[str, tuple[float, Installation]] = {}
+
+
+def _cache_seconds() -> float:
+    # Inside a transaction the caller may see rows nobody else can (tests, uncommitted writes): no cache.
+    return 0.0 if connection.in_atomic_block else settings.SUPPORT_INSTALLATION_CACHE_SECONDS
 
 
 def _installation(api_url: str, spec: WebhookSpec) -> Installation:
@@ -100,6 +113,31 @@ def _ref_id(value: object) -> str:
     return str(value.get("id") or "") if isinstance(value, dict) else ""
 
 
+def _verified_from_cache(api_url: str, spec: WebhookSpec, signature: str, raw_body: bytes) -> VerifiedWebhook | None:
+    """Accept using an installation row read at most ``SUPPORT_INSTALLATION_CACHE_SECONDS`` ago, or return None.
+
+    Only acceptance uses the cached row: anything the cached row would refuse (inactive, unknown key id,
+    bad signature, bad body, other recipient) returns None, and the caller decides on a fresh row exactly
+    as without the cache. So a reinstall or key rotation is seen at once; what can lag by up to the TTL is
+    a deactivation or a removed key, during which a webhook the fresh row would refuse is still accepted.
+    """
+    ttl = _cache_seconds()
+    hit = _recent_installations.get(api_url) if ttl > 0 else None
+    if hit is None or hit[0] < time.monotonic():
+        return None
+    installation = hit[1]
+    if not installation.is_active and not spec.allowed_when_inactive:
+        return None
+    try:
+        jws_verify_detached(signature=signature, raw_body=raw_body, jwks=installation.jwks)
+        body = _parse_body(raw_body)
+    except (UnknownKeyError, PermanentError):
+        return None
+    if _ref_id(body.get("recipient")) != installation.app_id:
+        return None
+    return _verified(installation, spec, raw_body, body)
+
+
 def verify_saleor_webhook(*, headers, raw_body: bytes, spec: WebhookSpec) -> VerifiedWebhook:
     """Return the verified webhook or raise (PermanentError → 400, Unauthorized → 401, Forbidden → 403).
 
@@ -112,12 +150,22 @@ def verify_saleor_webhook(*, headers, raw_body: bytes, spec: WebhookSpec) -> Ver
         raise PermanentError(
             SupportErrorCode.UNSUPPORTED_EVENT, f"Saleor-Event {event_name!r} does not match this endpoint."
         )
+    verified = _verified_from_cache(api_url, spec, signature, raw_body)
+    if verified is not None:
+        return verified
     installation = _installation(api_url, spec)
     _verify_signature(installation, signature, raw_body)
     body = _parse_body(raw_body)
     recipient = _ref_id(body.get("recipient"))
     if recipient != installation.app_id:
         raise Forbidden(SupportErrorCode.WRONG_RECIPIENT, "The event is addressed to another app.")
+    ttl = _cache_seconds()
+    if ttl > 0:
+        _recent_installations[api_url] = (time.monotonic() + ttl, installation)
+    return _verified(installation, spec, raw_body, body)
+
+
+def _verified(installation: Installation, spec: WebhookSpec, raw_body: bytes, body: dict) -> VerifiedWebhook:
     issued_raw = body.get("issuedAt")
     issued_at = parse_datetime(issued_raw) if isinstance(issued_raw, str) else None
     return VerifiedWebhook(

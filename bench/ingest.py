@@ -1,0 +1,891 @@
+"""Webhook intake benchmark: signed Saleor webhooks against the real server, next to a bare-insert baseline.
+
+What runs: a fresh PostgreSQL database (``support_bench``, dropped and recreated, migrated), one
+Installation trusting a freshly generated RSA key, gunicorn serving the WSGI app with
+``SUPPORT_BENCH_ENDPOINTS=1``, Celery publishing to Redis db 14 (flushed before and after; no worker runs,
+so every enqueued task stays in the queue and is counted). The load generator is ``wrk`` (installed with
+apt-get when missing and possible) replaying pre-signed requests, or a multi-process asyncio client.
+Server, load generator, PostgreSQL and Redis all share this machine's cores.
+
+Two endpoints, same bodies, same headers, same concurrency, one after the other:
+- verified: ``POST /api/webhooks/order-updated`` (headers, installation, JWS, recipient, dedupe insert,
+  enqueue on commit); every body is distinct, so every request is a new inbox row and a new task.
+- bare: ``POST /bench/bare`` (only inserts the raw body into a table the bench creates).
+
+Prints figures and saves them to bench/out/. It never asserts timings: the exit status is non-zero only
+when the bench itself is broken (server did not start, a request was refused or failed, rows or tasks
+missing).
+
+    python bench/ingest.py            # full run (~1-2 min)
+    python bench/ingest.py --smoke    # ~15 s, what CI runs
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import hashlib
+import json
+import math
+import multiprocessing
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+OUT = BENCH / "out"
+RECORDING = ROOT / "tests" / "recordings" / "webhooks" / "ORDER_UPDATED-b2_order_charge_success_then_failure.json"
+
+DB_NAME = "support_bench"
+BARE_TABLE = "bench_bare_event"  # same name as saleor_support_plugin/webhooks/bench_views.py
+BROKER_DB = 14
+API_URL = "https://bench.example.com/graphql/"
+APP_ID = "QXBwOjE="  # the recorded body's recipient.id
+VERIFIED_PATH = "/api/webhooks/order-updated"
+BARE_PATH = "/bench/bare"
+CELERY_QUEUE = "celery"
+
+
+def log(msg: str) -> None:
+    print(f"[bench] {msg}", flush=True)
+
+
+class BenchBroken(Exception):
+    """The bench could not measure (not: the server was slow)."""
+
+
+# --------------------------------------------------------------------------------------------- signing
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _b64url_uint(value: int) -> str:
+    return b64url(value.to_bytes((value.bit_length() + 7) // 8, "big"))
+
+
+def new_signing_key() -> tuple[bytes, dict, str]:
+    """A fresh RSA-2048 key as Saleor has one: (private PEM, JWKS, kid = RFC 7638 thumbprint)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    numbers = key.public_key().public_numbers()
+    e, n = _b64url_uint(numbers.e), _b64url_uint(numbers.n)
+    kid = b64url(hashlib.sha256(json.dumps({"e": e, "kty": "RSA", "n": n}, separators=(",", ":")).encode()).digest())
+    jwks = {"keys": [{"kty": "RSA", "e": e, "n": n, "use": "sig", "kid": kid, "alg": "RS256"}]}
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return pem, jwks, kid
+
+
+_SIGNER: dict = {}
+
+
+def _signer_init(pem: bytes, kid: str, template: dict, host: str, start: datetime) -> None:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    header = {"alg": "RS256", "b64": False, "crit": ["b64"], "kid": kid, "typ": "JWT"}
+    _SIGNER.update(
+        key=load_pem_private_key(pem, password=None),
+        header_b64=b64url(json.dumps(header, separators=(",", ":")).encode()),
+        template=template,
+        host=host,
+        start=start,
+    )
+
+
+def _signed_requests(first: int, count: int) -> list[bytes]:
+    """Requests ``first .. first+count-1``: header lines + body, without the request line (see replay.lua)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    s = _SIGNER
+    out = []
+    for i in range(first, first + count):
+        body = dict(s["template"])
+        body["issuedAt"] = (s["start"] + timedelta(microseconds=i)).isoformat()
+        order = dict(body["order"])
+        order["id"] = base64.b64encode(f"Order:{uuid.uuid4()}".encode()).decode()
+        body["order"] = order
+        raw = json.dumps(body).encode()  # Saleor serializes with json.dumps defaults
+        signing_input = s["header_b64"].encode() + b"." + raw
+        sig = s["key"].sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        signature = f"{s['header_b64']}..{b64url(sig)}"
+        domain = urlsplit(API_URL).netloc
+        head = (
+            f"Host: {s['host']}\r\n"
+            "User-Agent: Saleor/3.24\r\nAccept-Encoding: gzip, deflate\r\nAccept: */*\r\n"
+            "Connection: keep-alive\r\nContent-Type: application/json\r\n"
+            f"X-Saleor-Event: order_updated\r\nX-Saleor-Domain: {domain}\r\nX-Saleor-Signature: {signature}\r\n"
+            f"Saleor-Event: order_updated\r\nSaleor-Domain: {domain}\r\nSaleor-Signature: {signature}\r\n"
+            f"Saleor-Api-Url: {API_URL}\r\nContent-Length: {len(raw)}\r\n\r\n"
+        )
+        out.append(head.encode() + raw)
+    return out
+
+
+class RequestFactory:
+    """Signs distinct Saleor-like requests in a process pool; indices never repeat within one run."""
+
+    def __init__(self, pem: bytes, kid: str, host: str, procs: int) -> None:
+        template = json.loads(RECORDING.read_text())["body"]
+        start = datetime.now(UTC).replace(microsecond=0)
+        self.pool = ProcessPoolExecutor(
+            max_workers=procs,
+            mp_context=multiprocessing.get_context("fork"),
+            initializer=_signer_init,
+            initargs=(pem, kid, template, host, start),
+        )
+        self.procs = procs
+        self.next_index = 0
+
+    def make(self, count: int) -> list[bytes]:
+        chunk = max(1, math.ceil(count / (self.procs * 4)))
+        starts = range(self.next_index, self.next_index + count, chunk)
+        futures = [self.pool.submit(_signed_requests, s, min(chunk, self.next_index + count - s)) for s in starts]
+        self.next_index += count
+        return [r for f in futures for r in f.result()]
+
+    def close(self) -> None:
+        self.pool.shutdown()
+
+
+def write_request_files(requests: list[bytes], parts: int, directory: Path, name: str) -> Path:
+    """Split round-robin into ``<prefix>.0 .. <prefix>.<parts-1>``, one per load-generator thread/process."""
+    prefix = directory / name
+    for p in range(parts):
+        with open(f"{prefix}.{p}", "wb") as fh:
+            for r in requests[p::parts]:
+                fh.write(b"%d\n" % len(r))
+                fh.write(r)
+    return prefix
+
+
+def read_request_file(path: str) -> list[bytes]:
+    data = Path(path).read_bytes()
+    out, pos = [], 0
+    while pos < len(data):
+        nl = data.index(b"\n", pos)
+        n = int(data[pos:nl])
+        out.append(data[nl + 1 : nl + 1 + n])
+        pos = nl + 1 + n
+    return out
+
+
+# ---------------------------------------------------------------------------------------- services
+
+
+def pg_connect(base_url: str, dbname: str):
+    import psycopg
+
+    return psycopg.connect(f"{base_url}/{dbname}", autocommit=True, connect_timeout=5)
+
+
+def reset_database(base_url: str) -> None:
+    with pg_connect(base_url, "postgres") as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [DB_NAME],
+        )
+        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
+        conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def drop_database(base_url: str) -> None:
+    try:
+        with pg_connect(base_url, "postgres") as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    except Exception as exc:  # noqa: BLE001 - cleanup must not hide the result
+        log(f"could not drop {DB_NAME}: {exc}")
+
+
+def table_count(base_url: str, table: str) -> int:
+    with pg_connect(base_url, DB_NAME) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def redis_client():
+    import redis
+
+    return redis.Redis(host="127.0.0.1", port=6379, db=BROKER_DB, socket_timeout=5)
+
+
+def queued_tasks() -> int:
+    return redis_client().llen(CELERY_QUEUE)
+
+
+def server_env(base_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="saleor_support_plugin.project.settings",
+        DATABASE_URL=f"{base_url}/{DB_NAME}",
+        CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{BROKER_DB}",
+        CELERY_TASK_ALWAYS_EAGER="0",
+        SUPPORT_BENCH_ENDPOINTS="1",
+        DEBUG="0",
+        PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""),
+    )
+    return env
+
+
+def prepare_database(base_url: str, jwks: dict) -> None:
+    reset_database(base_url)
+    env = server_env(base_url)
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if run.returncode:
+        raise BenchBroken(f"migrate failed:\n{run.stdout}\n{run.stderr}")
+    seed = json.dumps({"api_url": API_URL, "app_id": APP_ID, "jwks": jwks})
+    run = subprocess.run(
+        [sys.executable, str(BENCH / "seed.py"), seed], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if run.returncode:
+        raise BenchBroken(f"seeding the installation failed:\n{run.stderr}")
+    with pg_connect(base_url, DB_NAME) as conn:
+        conn.execute(
+            f"CREATE TABLE {BARE_TABLE} (id bigserial PRIMARY KEY, raw_body text NOT NULL,"
+            " received_at timestamptz NOT NULL DEFAULT now())"
+        )
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, base_url: str, port: int, worker_class: str, workers: int, threads: int, log_path: Path):
+        self.port = port
+        self.cmd = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            worker_class,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--backlog",
+            "4096",
+            "--worker-tmp-dir",
+            "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir(),
+            "--log-level",
+            "warning",
+            "saleor_support_plugin.project.wsgi:application",
+        ]
+        self.log_path = log_path
+        self.log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.cmd, cwd=ROOT, env=server_env(base_url), stdout=self.log, stderr=subprocess.STDOUT
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        import http.client
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise BenchBroken(f"server exited with {self.proc.returncode}:\n{self.tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise BenchBroken(f"server not ready after {timeout:.0f} s:\n{self.tail()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def tail(self, lines: int = 40) -> str:
+        self.log.flush()
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------- load generators
+
+
+def ensure_wrk(allow_install: bool) -> str | None:
+    path = shutil.which("wrk")
+    if path or not allow_install:
+        return path
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        log("wrk not found and cannot apt-get install it: using the Python client")
+        return None
+    log("wrk not found: apt-get install -y wrk")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for cmd in (
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        ["apt-get", "update", "-qq"],
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+    ):
+        try:
+            subprocess.run(cmd, env=env, capture_output=True, timeout=300, stdin=subprocess.DEVNULL)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            log(f"{' '.join(cmd)} failed: {exc}")
+        if shutil.which("wrk"):
+            break
+    path = shutil.which("wrk")
+    if not path:
+        log("wrk install failed: using the Python client")
+    return path
+
+
+def wrk_version(wrk: str) -> str:
+    out = subprocess.run([wrk, "--version"], capture_output=True, text=True)
+    first = (out.stdout or out.stderr).splitlines()
+    return first[0].split(" [")[0] if first else "wrk"
+
+
+def run_wrk(wrk: str, port: int, path: str, prefix: Path, threads: int, connections: int, seconds: float) -> dict:
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{max(1, round(seconds))}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(BENCH / "replay.lua"),
+        f"http://127.0.0.1:{port}",
+        "--",
+        path,
+        str(prefix),
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    match = re.search(r"^BENCH_RESULT (\{.*\})$", out.stdout, re.M)
+    if out.returncode or not match:
+        raise BenchBroken(f"wrk failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+    r = json.loads(match.group(1))
+    errors = r["err_connect"] + r["err_read"] + r["err_write"] + r["err_status"] + r["err_timeout"]
+    return {
+        "sent": r["issued"],
+        "completed": r["requests"],
+        "ok_2xx": r["requests"] - r["err_status"],
+        "non_2xx": r["err_status"],
+        "socket_errors": errors - r["err_status"],
+        "errors": errors,
+        "seconds": r["duration_us"] / 1e6,
+        "p50_ms": r["p50_us"] / 1000,
+        "p90_ms": r["p90_us"] / 1000,
+        "p99_ms": r["p99_us"] / 1000,
+        "max_ms": r["max_us"] / 1000,
+        "mean_ms": r["mean_us"] / 1000,
+        "distinct_loaded": r["loaded"],
+        "wrapped": r["wraps"] > 0,
+    }
+
+
+async def _py_connection(port: int, reqs: list[bytes], cursor: list[int], deadline: float, stats: dict) -> None:
+    reader = writer = None
+    while time.perf_counter() < deadline:
+        req = reqs[cursor[0] % len(reqs)]
+        if cursor[0] >= len(reqs):
+            stats["wrapped"] = True
+        cursor[0] += 1
+        t0 = time.perf_counter()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(req)
+            status_line = await asyncio.wait_for(reader.readline(), 10)
+            if not status_line:
+                raise ConnectionError("server closed the connection")
+            status = int(status_line.split()[1])
+            length, close = 0, False
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.partition(b":")
+                name = name.strip().lower()
+                if name == b"content-length":
+                    length = int(value)
+                elif name == b"connection" and value.strip().lower() == b"close":
+                    close = True
+            await reader.readexactly(length)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            stats["socket_errors"] += 1
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+            continue
+        stats["latencies"].append(time.perf_counter() - t0)
+        stats["ok_2xx" if 200 <= status < 300 else "non_2xx"] += 1
+        if close:
+            writer.close()
+            reader = writer = None
+    if writer is not None:
+        writer.close()
+
+
+def _py_client_proc(port: int, file: str, connections: int, seconds: float, start_at: float) -> dict:
+    reqs = read_request_file(file)
+    stats = {"latencies": [], "ok_2xx": 0, "non_2xx": 0, "socket_errors": 0, "wrapped": False}
+    cursor = [0]
+
+    async def main() -> None:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        deadline = time.perf_counter() + seconds
+        await asyncio.gather(*(_py_connection(port, reqs, cursor, deadline, stats) for _ in range(connections)))
+
+    asyncio.run(main())
+    stats["sent"] = cursor[0]
+    stats["loaded"] = len(reqs)
+    return stats
+
+
+def run_python_client(port: int, prefix: Path, procs: int, connections: int, seconds: float) -> dict:
+    per_proc = [connections // procs + (1 if p < connections % procs else 0) for p in range(procs)]
+    start_at = time.time() + 0.5
+    with ProcessPoolExecutor(max_workers=procs, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = [
+            pool.submit(_py_client_proc, port, f"{prefix}.{p}", per_proc[p], seconds, start_at) for p in range(procs)
+        ]
+        parts = [f.result() for f in futures]
+    lat = sorted(x for p in parts for x in p["latencies"])
+
+    def pct(q: float) -> float:
+        return lat[min(len(lat) - 1, int(q / 100 * len(lat)))] * 1000 if lat else 0.0
+
+    ok, bad, sock = (sum(p[k] for p in parts) for k in ("ok_2xx", "non_2xx", "socket_errors"))
+    return {
+        "sent": sum(p["sent"] for p in parts),
+        "completed": ok + bad,
+        "ok_2xx": ok,
+        "non_2xx": bad,
+        "socket_errors": sock,
+        "errors": bad + sock,
+        "seconds": seconds,
+        "p50_ms": pct(50),
+        "p90_ms": pct(90),
+        "p99_ms": pct(99),
+        "max_ms": lat[-1] * 1000 if lat else 0.0,
+        "mean_ms": sum(lat) / len(lat) * 1000 if lat else 0.0,
+        "distinct_loaded": sum(p["loaded"] for p in parts),
+        "wrapped": any(p["wrapped"] for p in parts),
+    }
+
+
+def post_raw(port: int, path: str, raw: bytes, body: bytes | None = None) -> tuple[int, dict]:
+    """POST one pre-built request (header lines + body) with http.client; optionally swap the body."""
+    import http.client
+
+    head, original = raw.split(b"\r\n\r\n", 1)
+    headers = dict(line.split(": ", 1) for line in head.decode().split("\r\n"))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, body=original if body is None else body, headers=headers)
+        response = conn.getresponse()
+        data = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(data or b"{}")
+    except ValueError:
+        return response.status, {}
+
+
+def sanity_checks(port: int, prefix: Path, base_url: str) -> list[str]:
+    """After the load: replays are answered "duplicate" and a tampered body is refused; neither adds a row or task."""
+    problems = []
+    sample = read_request_file(f"{prefix}.0")[:3]
+    rows, tasks = table_count(base_url, "support_webhook_event"), queued_tasks()
+    for raw in sample:
+        status, answer = post_raw(port, VERIFIED_PATH, raw)
+        if status != 200 or answer.get("status") != "duplicate":
+            problems.append(f"replayed webhook: expected 200 duplicate, got {status} {answer}")
+    body = sample[0].split(b"\r\n\r\n", 1)[1]
+    tampered = body.replace(b'"version": "3.24.0-a.0"', b'"version": "3.24.0-a.1"', 1)
+    status, answer = post_raw(port, VERIFIED_PATH, sample[0], body=tampered)
+    if tampered == body or status != 401:
+        problems.append(f"tampered webhook: expected 401, got {status} {answer}")
+    if (table_count(base_url, "support_webhook_event"), queued_tasks()) != (rows, tasks):
+        problems.append("replayed or tampered webhooks changed the inbox or the queue")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------- the run
+
+
+def parse_args() -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--smoke", action="store_true", help="small and quick (CI): checks the bench works")
+    p.add_argument("--duration", type=float, help="seconds per endpoint (default 15, smoke 3)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds per endpoint (default 3, smoke 1)")
+    p.add_argument("--connections", type=int, default=16, help="concurrent client connections (default 16)")
+    p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    p.add_argument("--client-threads", type=int, default=1, help="wrk threads / Python client processes")
+    p.add_argument("--worker-class", default="sync", help="gunicorn worker class (sync, gthread)")
+    p.add_argument("--workers", type=int, default=3, help="gunicorn workers")
+    p.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (gthread)")
+    p.add_argument("--requests", type=int, help="distinct signed requests to prepare (default: sized from warm-up)")
+    p.add_argument("--only", choices=["verified", "bare"], help="run one endpoint only")
+    p.add_argument("--pg", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432"))
+    p.add_argument("--keep-db", action="store_true", help=f"leave {DB_NAME} in place afterwards")
+    p.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
+    args = p.parse_args()
+    args.duration = args.duration or (3.0 if args.smoke else 15.0)
+    args.warmup = args.warmup if args.warmup is not None else (1.0 if args.smoke else 3.0)
+    return args
+
+
+def check_services(base_url: str) -> None:
+    try:
+        with pg_connect(base_url, "postgres") as conn:
+            conn.execute("SELECT 1")
+    except Exception as exc:
+        raise BenchBroken(f"PostgreSQL not reachable at {base_url}: {exc} (try `make services`)") from exc
+    try:
+        redis_client().ping()
+    except Exception as exc:
+        raise BenchBroken(f"Redis not reachable at 127.0.0.1:6379: {exc} (try `make services`)") from exc
+
+
+# ---------------------------------------------------------------------------------------- CPU accounting
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu(pid: int) -> float:
+    """utime + stime of one process in seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return out
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU spent not idle, all CPUs together, since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    return (sum(fields[:8]) - fields[3] - fields[4]) / _TICK
+
+
+class CpuMeter:
+    """CPU used during one phase by the server, PostgreSQL backends of the bench DB, Redis, client, machine."""
+
+    def __init__(self, base_url: str, server_pid: int) -> None:
+        self.base_url, self.server_pid = base_url, server_pid
+        self.available = Path("/proc/stat").exists()
+
+    def _snapshot(self) -> dict:
+        with pg_connect(self.base_url, "postgres") as conn:
+            pg_pids = [
+                r[0]
+                for r in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [DB_NAME]
+                )
+            ]
+        redis_pid = int(redis_client().info("server").get("process_id", 0))
+        children = os.times()
+        return {
+            "server": {p: _proc_cpu(p) for p in [self.server_pid, *_children(self.server_pid)]},
+            "postgres": {p: _proc_cpu(p) for p in pg_pids},
+            "redis": _proc_cpu(redis_pid) if redis_pid else 0.0,
+            "client": children.children_user
+            + children.children_system
+            + sum(_proc_cpu(p) for p in _children(os.getpid())),
+            "machine": _machine_busy(),
+            "wall": time.monotonic(),
+        }
+
+    def start(self) -> None:
+        self.before = self._snapshot() if self.available else None
+
+    def stop(self, requests: int) -> dict:
+        if not self.before:
+            return {}
+        after, before = self._snapshot(), self.before
+
+        def delta(kind: str) -> float:
+            return sum(v - before[kind].get(p, 0.0) for p, v in after[kind].items())
+
+        used = {
+            "server": delta("server"),
+            "postgres": delta("postgres"),
+            "redis": after["redis"] - before["redis"],
+            "client": after["client"] - before["client"],
+        }
+        wall = after["wall"] - before["wall"]
+        machine = after["machine"] - before["machine"]
+        per_req = {f"{k}_ms_per_req": v / requests * 1000 if requests else 0.0 for k, v in used.items()}
+        return {
+            **per_req,
+            "cores_busy": machine / wall if wall else 0.0,
+            "cores_busy_other": max(0.0, machine - sum(used.values())) / wall if wall else 0.0,
+        }
+
+
+def measure(args, client: dict, port: int, path: str, prefix: Path, seconds: float) -> dict:
+    if client["name"] == "wrk":
+        return run_wrk(client["path"], port, path, prefix, args.client_threads, args.connections, seconds)
+    return run_python_client(port, prefix, args.client_threads, args.connections, seconds)
+
+
+def table(results: dict, cfg: dict) -> str:
+    rows = [("endpoint", "sent", "2xx", "errors", "accepted/s", "p50 ms", "p90 ms", "p99 ms", "max ms")]
+    for name in ("verified", "bare"):
+        r = results.get(name)
+        if r:
+            rows.append(
+                (
+                    name,
+                    str(r["sent"]),
+                    str(r["ok_2xx"]),
+                    str(r["errors"]),
+                    f"{r['accepted_per_s']:.0f}",
+                    f"{r['p50_ms']:.1f}",
+                    f"{r['p90_ms']:.1f}",
+                    f"{r['p99_ms']:.1f}",
+                    f"{r['max_ms']:.1f}",
+                )
+            )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        for row in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    if cfg.get("ratio") is not None:
+        lines.append(f"verified / bare accepted/s: {cfg['ratio']:.2f}")
+    return "\n".join(lines)
+
+
+def main() -> int:  # noqa: C901 - a linear script reads best in one place
+    args = parse_args()
+    mode = "smoke" if args.smoke else "full"
+    OUT.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    result: dict = {"mode": mode, "started_at": started.isoformat(), "problems": []}
+    problems: list[str] = result["problems"]
+    server = factory = None
+    workdir = Path(tempfile.mkdtemp(prefix="ingest-bench-"))
+    base_url = args.pg.rstrip("/")
+    try:
+        check_services(base_url)
+        wrk = None if args.client == "python" else ensure_wrk(allow_install=not args.no_install)
+        if args.client == "wrk" and not wrk:
+            raise BenchBroken("--client wrk but wrk is not available")
+        client = {"name": "wrk", "path": wrk, "version": wrk_version(wrk)} if wrk else {"name": "python-asyncio"}
+        parts = args.client_threads
+
+        log(f"database {DB_NAME}: recreate, migrate, seed one installation with a fresh RSA-2048 key")
+        pem, jwks, kid = new_signing_key()
+        prepare_database(base_url, jwks)
+        redis_client().flushdb()
+
+        port = free_port()
+        factory = RequestFactory(pem, kid, f"127.0.0.1:{port}", procs=os.cpu_count() or 2)
+        gunicorn_version = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "--version"], capture_output=True, text=True
+        ).stdout.strip()
+        server_cfg = {
+            "server": gunicorn_version or "gunicorn",
+            "worker_class": args.worker_class,
+            "workers": args.workers,
+            "threads": args.threads,
+            "database_conn_max_age": os.environ.get("DATABASE_CONN_MAX_AGE", "60 (default)"),
+            "broker": f"redis://127.0.0.1:6379/{BROKER_DB}",
+        }
+        client_cfg = {
+            **client,
+            "threads_or_procs": parts,
+            "connections": args.connections,
+            "seconds_per_endpoint": args.duration,
+            "warmup_seconds": args.warmup,
+        }
+        client_cfg.pop("path", None)
+        result.update(
+            server=server_cfg,
+            client=client_cfg,
+            machine={"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        )
+        log(
+            f"server: {server_cfg['server']} worker_class={args.worker_class} workers={args.workers} "
+            f"threads={args.threads} on 127.0.0.1:{port}"
+        )
+        server = Server(base_url, port, args.worker_class, args.workers, args.threads, workdir / "server.log")
+        server.wait_ready()
+
+        endpoints = [e for e in ("verified", "bare") if args.only in (None, e)]
+        paths = {"verified": VERIFIED_PATH, "bare": BARE_PATH}
+        tables = {"verified": "support_webhook_event", "bare": BARE_TABLE}
+
+        # Warm-up: imports, DB connections, key cache; its rate sizes the signed set for the real run.
+        warm_rate = 0.0
+        if args.warmup > 0:
+            warm = factory.make(max(200, int(600 * args.warmup)))
+            warm_prefix = write_request_files(warm, parts, workdir, "warm")
+            for name in endpoints:
+                r = measure(args, client, port, paths[name], warm_prefix, args.warmup)
+                rate = r["ok_2xx"] / r["seconds"] if r["seconds"] else 0
+                log(f"warm-up {name}: {r['ok_2xx']} ok, {r['errors']} errors, {rate:.0f}/s")
+                if name == "verified":
+                    warm_rate = rate
+                if r["non_2xx"] or r["socket_errors"]:
+                    problems.append(f"warm-up {name}: {r['non_2xx']} non-2xx, {r['socket_errors']} socket errors")
+            if problems:
+                raise BenchBroken("; ".join(problems) + f"\nserver log:\n{server.tail()}")
+
+        if args.requests:
+            n = args.requests
+        else:
+            n = int(max(warm_rate, 500) * 1.6 * args.duration) + 200 * args.connections
+            n = min(n, 20_000 if args.smoke else 250_000)
+        t0 = time.perf_counter()
+        reqs = factory.make(n)
+        log(f"signed {n} distinct requests in {time.perf_counter() - t0:.1f} s")
+        prefix = write_request_files(reqs, parts, workdir, "run")
+        del reqs
+
+        results: dict = {}
+        for name in endpoints:
+            before_rows = table_count(base_url, tables[name])
+            before_tasks = queued_tasks()
+            log(f"measuring {name}: {args.connections} connections for {args.duration:.0f} s")
+            meter = CpuMeter(base_url, server.proc.pid)
+            meter.start()
+            r = measure(args, client, port, paths[name], prefix, args.duration)
+            r["cpu"] = meter.stop(r["completed"])
+            # Requests still in flight when the client stopped may land a moment later.
+            rows = table_count(base_url, tables[name]) - before_rows
+            for _ in range(20):
+                time.sleep(0.25)
+                again = table_count(base_url, tables[name]) - before_rows
+                if again == rows:
+                    break
+                rows = again
+            r["rows_inserted"] = rows
+            r["tasks_enqueued"] = queued_tasks() - before_tasks
+            r["accepted_per_s"] = r["ok_2xx"] / r["seconds"] if r["seconds"] else 0.0
+            results[name] = r
+            if r["non_2xx"] or r["socket_errors"]:
+                problems.append(f"{name}: {r['non_2xx']} non-2xx responses, {r['socket_errors']} socket errors")
+            if r["ok_2xx"] == 0:
+                problems.append(f"{name}: no request accepted")
+            if r["wrapped"]:
+                log(f"note: {name} replayed its {r['distinct_loaded']} requests more than once")
+            if name == "verified":
+                expected_max = min(r["sent"], r["distinct_loaded"])
+                expected_min = min(r["ok_2xx"], r["distinct_loaded"])
+                if not expected_min <= rows <= expected_max:
+                    problems.append(f"verified: {rows} inbox rows for {r['ok_2xx']} accepted responses")
+                if r["tasks_enqueued"] != rows:
+                    problems.append(f"verified: {r['tasks_enqueued']} tasks enqueued for {rows} new inbox rows")
+            elif not r["ok_2xx"] <= rows <= r["sent"]:
+                problems.append(f"bare: {rows} rows for {r['ok_2xx']} accepted responses")
+        if "verified" in results and results["verified"]["ok_2xx"]:
+            found = sanity_checks(port, prefix, base_url)
+            result["sanity"] = found or "ok"
+            problems.extend(found)
+            log("sanity: replayed webhooks answered duplicate, tampered one refused" if not found else str(found))
+        if not server.alive():
+            problems.append("server died during the run")
+        result["results"] = results
+        if "verified" in results and "bare" in results and results["bare"]["accepted_per_s"]:
+            result["ratio"] = results["verified"]["accepted_per_s"] / results["bare"]["accepted_per_s"]
+        else:
+            result["ratio"] = None
+    except BenchBroken as exc:
+        problems.append(str(exc))
+    finally:
+        if server is not None:
+            server.stop()
+        if factory is not None:
+            factory.close()
+        try:
+            redis_client().flushdb()
+        except Exception as exc:  # noqa: BLE001
+            log(f"could not flush redis db {BROKER_DB}: {exc}")
+        if not args.keep_db:
+            drop_database(base_url)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    result["finished_at"] = datetime.now(UTC).isoformat()
+    stamp = started.strftime("%Y%m%dT%H%M%SZ")
+    out_file = OUT / f"ingest-{mode}-{stamp}.json"
+    out_file.write_text(json.dumps(result, indent=2) + "\n")
+    (OUT / f"ingest-{mode}-latest.json").write_text(json.dumps(result, indent=2) + "\n")
+
+    print()
+    if "server" in result:
+        s, c = result["server"], result["client"]
+        print(
+            f"server: {s['server']}, {s['worker_class']} workers={s['workers']} threads={s['threads']}, "
+            f"DATABASE_CONN_MAX_AGE={s['database_conn_max_age']}, broker {s['broker']}"
+        )
+        print(
+            f"client: {c['name']} {c.get('version', '')} x{c['threads_or_procs']}, {c['connections']} connections, "
+            f"{c['seconds_per_endpoint']:.0f} s per endpoint after {c['warmup_seconds']:.0f} s warm-up"
+        )
+        print(f"machine: {os.cpu_count()} CPUs shared by server, client, PostgreSQL and Redis")
+    if result.get("results"):
+        print(table(result["results"], result))
+        for name, r in result["results"].items():
+            c = r.get("cpu")
+            if c:
+                print(
+                    f"{name} CPU ms/request: server {c['server_ms_per_req']:.2f},"
+                    f" postgres {c['postgres_ms_per_req']:.2f},"
+                    f" redis {c['redis_ms_per_req']:.2f}, client {c['client_ms_per_req']:.2f};"
+                    f" cores busy {c['cores_busy']:.2f} (of which not ours {c['cores_busy_other']:.2f})"
+                )
+        v = result["results"].get("verified")
+        if v:
+            print(f"verified: {v['rows_inserted']} inbox rows, {v['tasks_enqueued']} tasks enqueued")
+    print(f"saved {out_file.relative_to(ROOT)}")
+    if problems:
+        print("\nBENCH BROKEN:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

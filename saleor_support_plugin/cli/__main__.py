@@ -1,0 +1,3 @@
+from saleor_support_plugin.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,237 @@
+"""The SLA scan (the beat task's body): warnings, breaches and escalations for the cases that are due.
+
+Only rows whose ``sla_next_check_at`` has come are read (partial index), in batches, each batch in its
+own transaction with its rows locked (``SKIP LOCKED``: concurrent scans and case services never wait on
+each other). Per case, at most:
+- one ``sla_breached`` event per target whose due time has passed (and its ``sla_*_breached`` flag);
+- one ``sla_warning`` per case while no warning was raised yet (``sla_warned``) and a running target is
+  within ``warn_before_minutes`` business minutes of its due time;
+- one priority step up (low → normal → high → urgent) per scan that raised a new breach, written as
+  ``priority_changed`` by SYSTEM with ``why="sla_breach"``. The due times stay those of the policy the
+  case runs on: the escalation is a signal to people, not a new, tighter target that would breach at
+  once and cascade to urgent.
+Then ``sla_next_check_at`` moves to the next moment that needs a look (always later than ``now``), or
+``None``.
+
+Speed (10,000 due cases in well under 2 s, bench/sla_scan.py): rows are read as tuples, not model
+instances; policies and calendars once per scan; each batch's events and row updates are sent as one
+pipelined ``executemany`` each. The events are exactly those ``events.py`` writes (type, SYSTEM actor,
+parameters); they are inserted here in bulk because one ``CaseEvent.objects.create`` per event cannot
+meet the target.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from saleor_support_plugin.errors import PermanentError
+from saleor_support_plugin.events import SYSTEM
+from saleor_support_plugin.models import Case, CaseEvent, SlaPolicy
+from saleor_support_plugin.models.cases import ACTIVE_STATUSES, PRIORITY_ORDER
+from saleor_support_plugin.selectors.sla import sla_due_rows_qs
+from saleor_support_plugin.services.sla.calendar import CompiledCalendar, calendar_compile, subtract_business_time
+from saleor_support_plugin.services.sla.clocks import TARGETS, next_check_at, running_targets
+
+logger = logging.getLogger(__name__)
+
+UPDATE_FIELDS = (
+    "priority",
+    "sla_warned",
+    "sla_first_response_breached",
+    "sla_resolution_breached",
+    "sla_next_check_at",
+    "updated_at",
+)
+EVENT_FIELDS = (
+    "installation",
+    "case",
+    "type",
+    "actor_type",
+    "actor_email",
+    "actor_user_id",
+    "parameters",
+    "created_at",
+)
+WHY_SLA_BREACH = "sla_breach"
+_MIN_STEP = timedelta(seconds=1)
+# A case whose calendar cannot be used (invalid, no hours) is looked at again after this.
+RETRY_BROKEN = timedelta(hours=1)
+
+
+@dataclass(slots=True)
+class DueCase:
+    """The columns of one due case the scan reads and writes (``SLA_DUE_FIELDS``, same names as ``Case``)."""
+
+    pk: int
+    installation_id: int
+    status: str
+    priority: str
+    sla_policy_id: int | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    sla_paused_at: datetime | None
+    sla_warned: bool
+    sla_first_response_breached: bool
+    sla_resolution_breached: bool
+    sla_next_check_at: datetime | None
+
+
+Event = tuple[int, int, str, dict]  # installation id, case id, type, parameters
+
+
+def _escalated(priority: str) -> str | None:
+    try:
+        position = PRIORITY_ORDER.index(priority)
+    except ValueError:
+        return None
+    return PRIORITY_ORDER[position + 1] if position + 1 < len(PRIORITY_ORDER) else None
+
+
+def _check(
+    case: DueCase, policy: SlaPolicy | None, cal: CompiledCalendar | None, now: datetime, out: list[Event]
+) -> tuple[int, int, int]:
+    """Look at one due case: mutate it, append its events; returns (warned, breached, escalated)."""
+    if policy is None or cal is None or case.sla_paused_at is not None or case.status not in ACTIVE_STATUSES:
+        case.sla_next_check_at = None  # nothing can happen; a service sets it again when it can
+        return 0, 0, 0
+    breached = 0
+    for target, due in list(running_targets(case)):
+        if now >= due:
+            setattr(case, TARGETS[target][1], True)
+            out.append((case.installation_id, case.pk, "sla_breached", {"target": target, "due_at": due.isoformat()}))
+            breached += 1
+    warned = 0
+    if not case.sla_warned and policy.warn_before_minutes:
+        warn = timedelta(minutes=policy.warn_before_minutes)
+        for target, due in running_targets(case):
+            if now >= subtract_business_time(cal, due, warn):
+                case.sla_warned = True
+                out.append(
+                    (case.installation_id, case.pk, "sla_warning", {"target": target, "due_at": due.isoformat()})
+                )
+                warned = 1
+                break
+    escalated = 0
+    if breached and (higher := _escalated(case.priority)) is not None:
+        previous, case.priority = case.priority, higher
+        parameters = {"priority": higher, "previous": previous, "why": WHY_SLA_BREACH}
+        out.append((case.installation_id, case.pk, "priority_changed", parameters))
+        escalated = 1
+    following = next_check_at(case, policy, cal)
+    # Never leave a row due again within this scan (it would be selected forever).
+    case.sla_next_check_at = max(following, now + _MIN_STEP) if following is not None else None
+    return warned, breached, escalated
+
+
+class _Policies:
+    """Policies and compiled calendars, loaded once per scan (a handful per installation)."""
+
+    def __init__(self) -> None:
+        self._policies: dict[int, SlaPolicy | None] = {}
+        self._calendars: dict[int, CompiledCalendar | PermanentError] = {}
+
+    def load(self, ids: set[int]) -> None:
+        missing = ids - self._policies.keys()
+        if not missing:
+            return
+        found = {p.pk: p for p in SlaPolicy.objects.filter(pk__in=missing).select_related("calendar")}
+        for pk in missing:
+            policy = self._policies[pk] = found.get(pk)
+            if policy is not None and policy.calendar_id not in self._calendars:
+                try:
+                    self._calendars[policy.calendar_id] = calendar_compile(policy.calendar)
+                except PermanentError as exc:
+                    self._calendars[policy.calendar_id] = exc
+
+    def get(self, pk: int | None) -> tuple[SlaPolicy | None, CompiledCalendar | None]:
+        policy = self._policies.get(pk) if pk is not None else None
+        if policy is None:
+            return None, None
+        cal = self._calendars[policy.calendar_id]
+        if isinstance(cal, PermanentError):
+            raise cal
+        return policy, cal
+
+
+def _executemany(model, fields: tuple[str, ...], rows: list[list], *, key: str | None = None) -> None:
+    """INSERT (or UPDATE … WHERE key = %s) one row per parameter list, sent as one pipelined batch.
+
+    ``bulk_update`` would build one ``CASE WHEN id = …`` chain per column, which PostgreSQL evaluates for
+    every row (quadratic: seconds for 1,000 rows); ``bulk_create`` costs a model instance per row.
+    """
+    if not rows:
+        return
+    # Only quoted identifiers from the model's _meta are interpolated; every value is a parameter.
+    quote = connection.ops.quote_name
+    meta = model._meta
+    columns = [quote(meta.get_field(name).column) for name in fields]
+    if key is None:
+        sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
+    else:
+        assignments = ", ".join(f"{column} = %s" for column in columns)
+        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.get_field(key).column)} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _write(cases: list[DueCase], events: list[Event], stamp: datetime) -> None:
+    prep = {name: Case._meta.get_field(name) for name in UPDATE_FIELDS}
+    updates = [
+        [
+            case.priority,
+            case.sla_warned,
+            case.sla_first_response_breached,
+            case.sla_resolution_breached,
+            prep["sla_next_check_at"].get_db_prep_save(case.sla_next_check_at, connection),
+            prep["updated_at"].get_db_prep_save(stamp, connection),
+            case.pk,
+        ]
+        for case in cases
+    ]
+    parameters = CaseEvent._meta.get_field("parameters")
+    created = CaseEvent._meta.get_field("created_at").get_db_prep_save(stamp, connection)
+    inserts = [
+        [installation_id, case_id, type_, SYSTEM.type, SYSTEM.email, SYSTEM.user_id,
+         parameters.get_db_prep_save(params, connection), created]
+        for installation_id, case_id, type_, params in events
+    ]  # fmt: skip
+    _executemany(CaseEvent, EVENT_FIELDS, inserts)
+    _executemany(Case, UPDATE_FIELDS, updates, key="id")
+
+
+def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int]:
+    """Check every case whose ``sla_next_check_at <= now`` (all installations; events stay per case)."""
+    now = now or timezone.now()
+    counts = {"checked": 0, "warned": 0, "breached": 0, "escalated": 0}
+    policies = _Policies()
+    while True:
+        with transaction.atomic():
+            cases = [DueCase(*row) for row in sla_due_rows_qs(now=now, limit=batch)]
+            if not cases:
+                break
+            policies.load({case.sla_policy_id for case in cases if case.sla_policy_id is not None})
+            events: list[Event] = []
+            for case in cases:
+                try:
+                    policy, cal = policies.get(case.sla_policy_id)
+                    warned, breached, escalated = _check(case, policy, cal, now, events)
+                except PermanentError as exc:
+                    # A broken calendar must not stall the scan: skip this case for a while, loudly.
+                    logger.error("sla scan: case %s skipped: %s", case.pk, exc)
+                    case.sla_next_check_at, (warned, breached, escalated) = now + RETRY_BROKEN, (0, 0, 0)
+                counts["warned"] += warned
+                counts["breached"] += breached
+                counts["escalated"] += escalated
+            _write(cases, events, timezone.now())
+            counts["checked"] += len(cases)
+        if len(cases) < batch:
+            break
+    if counts["checked"]:
+        logger.info("sla scan: %s", counts)
+    return counts

@@ -20,6 +20,8 @@ class SupportSettings:
     saleor_timeout_seconds: float
     webhook_max_body_bytes: int
     poll_overlap_seconds: int
+    graphql_max_body_bytes: int = 256 * 1024
+    shopper_token_audience: str = ""
 
 
 @cache
@@ -34,4 +36,6 @@ def support_settings() -> SupportSettings:
         saleor_timeout_seconds=settings.SUPPORT_SALEOR_TIMEOUT_SECONDS,
         webhook_max_body_bytes=settings.SUPPORT_WEBHOOK_MAX_BODY_BYTES,
         poll_overlap_seconds=settings.SUPPORT_POLL_OVERLAP_SECONDS,
+        graphql_max_body_bytes=settings.SUPPORT_GRAPHQL_MAX_BODY_BYTES,
+        shopper_token_audience=settings.SUPPORT_SHOPPER_TOKEN_AUDIENCE,
     )

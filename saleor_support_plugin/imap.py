@@ -10,7 +10,7 @@ import imaplib
 import re
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
 from saleor_support_plugin.errors import PermanentError, RetryableError, SupportErrorCode
@@ -53,10 +53,8 @@ def imap_session(
     except (OSError, imaplib.IMAP4.abort) as exc:
         raise _unavailable(exc) from exc
     finally:
-        try:
+        with suppress(OSError, imaplib.IMAP4.error):
             conn.logout()
-        except (OSError, imaplib.IMAP4.error):
-            pass
 
 
 def _check(status: str, data: list, what: str) -> list:

@@ -33,6 +33,15 @@ class ParsedEmail:
     in_reply_to: str = ""
     references: list[str] = field(default_factory=list)
     attachments: list[dict] = field(default_factory=list)
+    # An out-of-office answer, a bounce or a read receipt: not the shopper speaking (RFC 3834, RFC 3464).
+    auto_submitted: bool = False
+
+    def receive_kwargs(self) -> dict:
+        """The fields ``email_inbound_receive`` takes."""
+        return {name: getattr(self, name) for name in _RECEIVE_FIELDS}
+
+
+_RECEIVE_FIELDS = ("sender", "to", "subject", "text", "message_id", "in_reply_to", "references", "attachments")
 
 
 def message_id_normalize(raw: str) -> str:
@@ -165,6 +174,17 @@ def _attachments(message: EmailMessage) -> list[dict]:
     return attachments_metadata(found)
 
 
+def _is_auto_submitted(message: EmailMessage) -> bool:
+    auto = str(message.get("Auto-Submitted") or "no").strip().lower()
+    precedence = str(message.get("Precedence") or "").strip().lower()
+    return (
+        auto != "no"
+        or message.get_content_type() == "multipart/report"
+        or precedence in ("bulk", "junk", "auto_reply")
+        or any(message.get(name) is not None for name in ("X-Autoreply", "X-Autorespond"))
+    )
+
+
 def email_parse_rfc822(raw: bytes) -> ParsedEmail:
     """Parse one raw message (as an inbound provider posts it or IMAP returns it). Raises PermanentError."""
     try:
@@ -180,6 +200,7 @@ def email_parse_rfc822(raw: bytes) -> ParsedEmail:
             in_reply_to=message_id_normalize(str(message.get("In-Reply-To") or "")),
             references=message_ids_parse(str(message.get("References") or "")),
             attachments=_attachments(message),
+            auto_submitted=_is_auto_submitted(message),
         )
     except PermanentError:
         raise

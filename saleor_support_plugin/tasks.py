@@ -145,3 +145,12 @@ def case_delay_scan_task() -> int:
     from saleor_support_plugin.services.case_rules import delay_scan
 
     return delay_scan()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def sla_scan_task() -> dict[str, int]:
+    """Warnings, breaches and escalations for the cases whose SLA check is due (overlapping runs share the
+    work: due rows are locked with SKIP LOCKED)."""
+    from saleor_support_plugin.services.sla import sla_scan
+
+    return sla_scan()

@@ -8,6 +8,7 @@ unreachable) end in one ``error: ...`` line on stderr and a non-zero exit code, 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -86,6 +87,23 @@ def _dispatch(args: argparse.Namespace) -> int:
     return handler(args)
 
 
+class _DropMessage(logging.Filter):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.text not in record.getMessage()
+
+
+def _quiet_logs() -> None:
+    """Keep command output readable: no per-request httpx lines under a progress bar, no broker chatter."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    # kombu says this for every connection to the `filesystem://` broker of `make run`; it means nothing there.
+    logging.getLogger("kombu.connection").addFilter(_DropMessage("No hostname was supplied"))
+
+
 def _database_problem(exc: Exception) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "no such table" in text or "does not exist" in text:
@@ -103,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run" and args.port is not None:
         os.environ["PORT"] = str(args.port)  # settings derive APP_URL from it, so before setup
     _django_setup()
+    if args.command != "run":
+        _quiet_logs()
 
     from django.core.management import CommandError
     from django.db import DatabaseError
@@ -126,3 +146,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `saleor-support status --json | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

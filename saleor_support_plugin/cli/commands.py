@@ -138,45 +138,66 @@ def _since(raw: str | None) -> datetime:
     return parsed
 
 
+class _Progress:
+    """A tqdm bar created once Saleor tells the total (``totalCount`` of the first page)."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def total(self, total: int) -> None:
+        from tqdm import tqdm
+
+        if not self.enabled:
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="order", file=sys.stderr, dynamic_ncols=True)
+        elif self.bar.total != total:  # orders changed while we paged
+            self.bar.total = total
+            self.bar.refresh()
+
+    def update(self, n: int) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
 def command_backfill(args: argparse.Namespace) -> int:
     """Page through Saleor's orders changed since ``--since`` and record them like the poller does.
 
     The dedupe key is the poller's (object id + change stamp), so re-running, or running alongside
     polling and webhooks, adds nothing twice; the worker turns the new rows into snapshots.
     """
-    from tqdm import tqdm
-
     from saleor_support_plugin.services.installations import installation_client
     from saleor_support_plugin.services.polling import orders_changed_pages, orders_record
 
     since = _since(args.since)
     installation = _installation(args.installation, required=True)
     client = installation_client(installation=installation)
-    print(f"backfilling orders changed since {moment(since)} from {installation.saleor_api_url}")
+    print(f"backfilling orders changed since {moment(since)} from {installation.saleor_api_url}", flush=True)
     seen = new = 0
     started = timezone.now()
+    progress = _Progress(enabled=not args.no_progress)
     done = False
-    with tqdm(unit="order", disable=args.no_progress, file=sys.stderr, dynamic_ncols=True) as bar:
-
-        def on_total(total: int) -> None:
-            if bar.total != total:
-                bar.total = total
-                bar.refresh()
-
-        try:
-            for page in orders_changed_pages(client, since=since, on_total=on_total):
-                result = orders_record(
-                    installation=installation, nodes=page, polled_at=started, source=EventSource.BACKFILL
-                )
-                seen += result.seen
-                new += result.enqueued
-                bar.update(len(page))
-            done = True
-        finally:
-            bar.close()
-            if not done:
-                print(f"stopped early: {seen} orders seen, {new} new inbox events (re-run to continue)")
+    try:
+        for page in orders_changed_pages(client, since=since, on_total=progress.total):
+            result = orders_record(
+                installation=installation, nodes=page, polled_at=started, source=EventSource.BACKFILL
+            )
+            seen += result.seen
+            new += result.enqueued
+            progress.update(len(page))
+        done = True
+    finally:
+        progress.close()
+        if not done:
+            print(f"stopped early: {seen} orders seen, {new} new inbox events (re-run to continue)")
     print(f"{seen} orders seen, {new} new inbox events")
+    if new:
+        print("the worker turns them into snapshots; follow with `saleor-support status`")
     return EXIT_OK
 
 

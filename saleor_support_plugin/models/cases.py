@@ -89,6 +89,18 @@ class CaseSource(models.TextChoices):
     STAFF = "staff", "Staff"
 
 
+def case_sla_due_expression() -> models.Case:
+    """The next SLA due time: first response until the first staff reply, then resolution.
+
+    The inbox sorts by it (``selectors/cases.py``) and ``case_sla_due_idx`` indexes exactly this expression,
+    so both must come from here.
+    """
+    return models.Case(
+        models.When(first_responded_at__isnull=True, then=models.F("first_response_due_at")),
+        default=models.F("resolution_due_at"),
+    )
+
+
 class CaseQuerySet(models.QuerySet["Case"]):
     def for_installation(self, installation) -> CaseQuerySet:
         return self.filter(installation=installation)
@@ -163,6 +175,9 @@ class Case(models.Model):
             models.Index(fields=["installation", "status", "created_at"], name="case_status_idx"),
             models.Index(fields=["installation", "order_saleor_id"], name="case_order_idx"),
             models.Index(fields=["installation", "checkout_saleor_id"], name="case_checkout_idx"),
+            # The staff inbox sorted by SLA due (graphql cases(sortBy: SLA_DUE)): walks this index in order
+            # and stops after one page instead of sorting every open case of the installation.
+            models.Index(models.F("installation"), case_sla_due_expression(), models.F("id"), name="case_sla_due_idx"),
             models.Index(
                 fields=["sla_next_check_at"],
                 name="case_sla_next_check_idx",

@@ -71,7 +71,9 @@ class InboundEmail(models.Model):
     class Meta:
         db_table = "support_inbound_email"
         constraints = [
-            models.UniqueConstraint(fields=["installation", "email_message_id"], name="inbound_email_unique_message_id"),
+            models.UniqueConstraint(
+                fields=["installation", "email_message_id"], name="inbound_email_unique_message_id"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -24,6 +24,7 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.SUPPORT_DELAY_SCAN_INTERVAL_SECONDS, tasks.case_delay_scan_task.s(), name="scan delays"
     )
+    sender.add_periodic_task(settings.SUPPORT_SLA_SCAN_INTERVAL_SECONDS, tasks.sla_scan_task.s(), name="scan sla")
     sender.add_periodic_task(
         settings.SUPPORT_IMAP_POLL_INTERVAL_SECONDS, tasks.inbound_mailboxes_poll_task.s(), name="poll mailboxes"
     )

@@ -57,7 +57,7 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The webhook view and the worker write concurrently under `make run`; wait instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
@@ -77,9 +77,15 @@ SUPPORT_POLL_INTERVAL_SECONDS = int(os.environ.get("POLL_INTERVAL_SECONDS", "120
 SUPPORT_POLL_OVERLAP_SECONDS = int(os.environ.get("POLL_OVERLAP_SECONDS", "300"))
 SUPPORT_SWEEP_INTERVAL_SECONDS = int(os.environ.get("SWEEP_INTERVAL_SECONDS", "60"))
 SUPPORT_DELAY_SCAN_INTERVAL_SECONDS = int(os.environ.get("DELAY_SCAN_INTERVAL_SECONDS", "300"))
+# How often the SLA scan looks for warnings and breaches (services/sla/scan.py).
+SUPPORT_SLA_SCAN_INTERVAL_SECONDS = int(os.environ.get("SLA_SCAN_INTERVAL_SECONDS", "60"))
 # The webhook view may accept using an installation row read this many seconds ago (refusals always re-read
 # it): a deactivation or removed key can take this long to be seen by every web process. 0 turns it off.
 SUPPORT_INSTALLATION_CACHE_SECONDS = float(os.environ.get("INSTALLATION_CACHE_SECONDS", "2"))
+# GraphQL API (graphql/): requests above this size are refused with 413 before they are parsed.
+SUPPORT_GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(256 * 1024)))
+# When set, shopper tokens must come from tokenCreate(audience: "<value>") (claim aud == "custom:<value>").
+SUPPORT_SHOPPER_TOKEN_AUDIENCE = os.environ.get("SHOPPER_TOKEN_AUDIENCE", "")
 # bench/ingest.py only: mounts /bench/bare (a view that just inserts the body) for a baseline. Never in production.
 SUPPORT_BENCH_ENDPOINTS = _env_bool("SUPPORT_BENCH_ENDPOINTS", False)
 
@@ -117,7 +123,7 @@ SUPPORT_IMAP_POLL_INTERVAL_SECONDS = int(os.environ.get("IMAP_POLL_INTERVAL_SECO
 SUPPORT_IMAP_TIMEOUT_SECONDS = float(os.environ.get("IMAP_TIMEOUT_SECONDS", "30"))
 SUPPORT_INBOUND_EMAIL_MAX_BYTES = int(os.environ.get("INBOUND_EMAIL_MAX_BYTES", str(10 * 1024 * 1024)))
 
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://localhost//")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

@@ -184,11 +184,15 @@ def _money(value: Decimal | None) -> Decimal:
 
 
 def order_is_paid(order: OrderSnapshot) -> bool:
-    """Charged (or authorised) covers what the shopper owes; pending requests do not count."""
-    if order.total_gross is None:
+    """The shopper's money arrived: charged, authorised or already refunded covers the total.
+
+    Refunded money counts because a refund moves it out of ``totalCharged``; a refunded order was paid.
+    Pending charge requests do not count (the scenarios show a pending request flips checkouts to FULL).
+    """
+    if order.total_gross is None or order.total_gross <= 0:
         return False
-    owed = order.total_gross - _money(order.total_granted_refund)
-    return owed > 0 and _money(order.total_charged) + _money(order.total_authorized) >= owed
+    covered = _money(order.total_charged) + _money(order.total_authorized) + _money(order.total_refunded)
+    return covered >= order.total_gross
 
 
 def _checkout_paid(checkout: CheckoutSnapshot) -> bool:

@@ -75,13 +75,11 @@ def _case_by_thread(installation: Installation, thread_ids: list[str]) -> Case |
 
 
 def _case_by_subject(installation: Installation, subject: str, sender: str) -> Case | None:
-    """"[#42]" in the subject, only when the sender is that case's customer (numbers are guessable)."""
+    """A "[#42]" in the subject, only when the sender is that case's customer (numbers are guessable)."""
     match = _SUBJECT_CASE_NUMBER.search(subject)
     if not match:
         return None
-    return Case.objects.filter(
-        installation=installation, number=int(match.group(1)), customer__email=sender
-    ).first()
+    return Case.objects.filter(installation=installation, number=int(match.group(1)), customer__email=sender).first()
 
 
 def _follow_merges(case: Case) -> Case:
@@ -92,7 +90,9 @@ def _follow_merges(case: Case) -> Case:
     return case
 
 
-def _route(installation: Installation, *, to: Sequence[str], thread_ids: list[str], subject: str, sender: str):
+def _route(
+    installation: Installation, *, to: Sequence[str], thread_ids: list[str], subject: str, sender: str
+) -> Case | None:
     case = (
         _case_by_token(installation, to)
         or _case_by_thread(installation, thread_ids)
@@ -116,9 +116,7 @@ def _receipt_claim(installation: Installation, message_id: str) -> InboundEmail 
 
 
 def _duplicate(installation: Installation, message_id: str) -> Message:
-    receipt = InboundEmail.objects.select_related("message").get(
-        installation=installation, email_message_id=message_id
-    )
+    receipt = InboundEmail.objects.select_related("message").get(installation=installation, email_message_id=message_id)
     if receipt.message is None:
         raise NoOpError(SupportErrorCode.DUPLICATE, "This e-mail was received before; its case is gone.")
     return receipt.message
@@ -152,7 +150,8 @@ def email_inbound_receive(
     if _is_self_issued(address):
         raise NoOpError(SupportErrorCode.SELF_ISSUED, "Mail from our own address is not a customer message.")
     message_id = message_id_normalize(message_id)
-    thread_ids = message_ids_parse([in_reply_to, *reversed(list(references))])[:MAX_THREAD_IDS]
+    references = message_ids_parse(references) if isinstance(references, str) else list(references)
+    thread_ids = message_ids_parse([in_reply_to, *reversed(references)])[:MAX_THREAD_IDS]
     meta = attachments_metadata(list(attachments))
     body = _body(text, meta)
     subject = " ".join(subject.split())[:255]

@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 import secrets
-from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
@@ -116,7 +115,9 @@ def inbound_mailbox_poll(*, mailbox_id: int, batch: int = POLL_BATCH) -> int:
                     last_uid=folder.uid_next - 1
                 )
     except SupportError as exc:
-        logger.warning("mailbox %s poll failed: %s", mailbox_id, exc, extra={"installation_id": mailbox.installation_id})
+        logger.warning(
+            "mailbox %s poll failed: %s", mailbox_id, exc, extra={"installation_id": mailbox.installation_id}
+        )
         _poll_finish(mailbox_id, error=str(exc))
         return filed
     except Exception as exc:
@@ -137,16 +138,22 @@ def _uid_validity_check(mailbox: InboundMailbox, uid_validity: int) -> bool:
 
 
 def _message_file(mailbox: InboundMailbox, uid: int, raw: bytes | None) -> int:
-    filed = 0
+    """File one fetched message and move ``last_uid`` past it, in one transaction. Returns 1 if filed."""
     with transaction.atomic():
-        if raw is not None:
-            try:
-                parsed = email_parse_rfc822(raw)
-                email_inbound_receive(installation=mailbox.installation, **asdict(parsed))
-                filed = 1
-            except (PermanentError, NoOpError) as exc:
-                logger.info("mailbox %s: skipped UID %s: %s", mailbox.pk, uid, exc)
+        try:
+            filed = _file(mailbox, raw)
+        except (PermanentError, NoOpError) as exc:
+            logger.info("mailbox %s: skipped UID %s: %s", mailbox.pk, uid, exc)
+            filed = 0
         InboundMailbox.objects.filter(pk=mailbox.pk, last_uid__lt=uid).update(last_uid=uid)
         mailbox.last_uid = max(mailbox.last_uid, uid)
     return filed
 
+
+def _file(mailbox: InboundMailbox, raw: bytes | None) -> int:
+    parsed = email_parse_rfc822(raw) if raw is not None else None  # None: expunged since the search
+    # Out-of-office answers and bounces would reopen cases and start mail loops: skipped, like the webhook does.
+    if parsed is None or parsed.auto_submitted:
+        return 0
+    email_inbound_receive(installation=mailbox.installation, **parsed.receive_kwargs())
+    return 1

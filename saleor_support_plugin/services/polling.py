@@ -14,9 +14,11 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.db.models import Q
 from django.utils import timezone
+from pydantic import ValidationError
 
 from saleor_support_plugin.conf import support_settings
 from saleor_support_plugin.errors import PermanentError, SupportErrorCode
@@ -41,6 +43,7 @@ from saleor_support_plugin.services.snapshots import (
 )
 
 logger = logging.getLogger(__name__)
+M = TypeVar("M", Order, Transaction, Checkout)
 
 PAGE_SIZE = 100
 MAX_PAGES = 500  # 50k objects per poll: a runaway cursor must not loop forever
@@ -106,13 +109,29 @@ def _record(
     return event is not None
 
 
+def _parsed(model: type[M], node: dict, installation: Installation) -> M | None:
+    """Parse one polled object; a malformed one is logged and skipped so it cannot block the cursor forever."""
+    try:
+        return model.model_validate(node)
+    except ValidationError as exc:
+        logger.error(
+            "polled %s does not match our model, skipped: %s",
+            model.__name__,
+            exc,
+            extra={"saleor_api_url": installation.saleor_api_url, "object_id": node.get("id")},
+        )
+        return None
+
+
 def orders_record(
     *, installation: Installation, nodes: list[dict], polled_at: datetime, source: str = EventSource.POLL
 ) -> PollResult:
     """Put polled orders into the inbox (deduped by id + change stamp). Writes: WebhookEvent rows."""
     result = PollResult()
     for node in nodes:
-        order = Order.model_validate(node)
+        order = _parsed(Order, node, installation)
+        if order is None:
+            continue
         result.add(
             _record(
                 installation=installation,
@@ -194,32 +213,37 @@ def transactions_record(
 ) -> PollResult:
     """Put transactions with failures into the inbox, plus the details of their checkouts.
 
-    External calls: ``checkout(id)`` for each checkout not already snapshotted at this stamp.
+    External calls: ``checkout(id)`` for the checkout of each transaction that changed since we last saw it
+    (the total at risk and the shopper's e-mail live there; fetching unchanged ones would run Saleor's
+    price calculation for nothing, POLLING.md §8).
     """
     result = PollResult()
     checkouts: set[str] = set()
     for node in nodes:
-        tx = Transaction.model_validate(node)
-        result.add(
-            _record(
-                installation=installation,
-                kind=PollKind.TRANSACTIONS,
-                event_type=TRANSACTION_POLLED,
-                key="transaction",
-                object_id=tx.id,
-                stamp=transaction_stamp(tx),
-                body=node,
-                polled_at=polled_at,
-                source=EventSource.POLL,
-            )
+        tx = _parsed(Transaction, node, installation)
+        if tx is None:
+            continue
+        recorded = _record(
+            installation=installation,
+            kind=PollKind.TRANSACTIONS,
+            event_type=TRANSACTION_POLLED,
+            key="transaction",
+            object_id=tx.id,
+            stamp=transaction_stamp(tx),
+            body=node,
+            polled_at=polled_at,
+            source=EventSource.POLL,
         )
-        if tx.checkout is not None:
+        result.add(recorded)
+        if recorded and tx.checkout is not None:
             checkouts.add(tx.checkout.id)
     for checkout_id in sorted(checkouts):
         detail = _checkout_details(client, checkout_id)
         if detail is None:
             continue
-        checkout = Checkout.model_validate(detail)
+        checkout = _parsed(Checkout, detail, installation)
+        if checkout is None:
+            continue
         _record(
             installation=installation,
             kind=PollKind.CHECKOUTS,

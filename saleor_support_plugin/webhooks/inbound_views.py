@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -52,6 +51,7 @@ class InboundEmailIn(BaseModel):
     in_reply_to: str = Field(default="", max_length=998)
     references: list[str] = Field(default_factory=list, max_length=500)
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=100)
+    auto_submitted: bool = False
 
     @field_validator("to", mode="before")
     @classmethod
@@ -73,6 +73,7 @@ class InboundEmailIn(BaseModel):
             in_reply_to=self.in_reply_to,
             references=self.references,
             attachments=[a.model_dump() for a in self.attachments],
+            auto_submitted=self.auto_submitted,
         )
 
 
@@ -113,7 +114,10 @@ def inbound_email_view(request: HttpRequest, token: str) -> HttpResponse:
         parsed = _parse(request.content_type or "", body)
         if isinstance(parsed, JsonResponse):
             return parsed
-        message = email_inbound_receive(installation=mailbox.installation, **asdict(parsed))
+        if parsed.auto_submitted:
+            # Out-of-office answers and bounces would reopen cases and start mail loops; take them, file nothing.
+            return JsonResponse({"success": True, "status": "ignored", "reason": "AUTO_SUBMITTED"})
+        message = email_inbound_receive(installation=mailbox.installation, **parsed.receive_kwargs())
     except NoOpError as exc:
         return JsonResponse({"success": True, "status": "ignored", "reason": exc.code.value})
     except SupportError as exc:

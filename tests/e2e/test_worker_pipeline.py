@@ -10,6 +10,7 @@ what saves it: no beat runs here, and it only picks rows older than two minutes 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sys
 import time
@@ -28,7 +29,9 @@ from tests.fixtures import signing
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-BROKER_URL = "redis://127.0.0.1:6379/15"
+# The suite's Redis database (make test sets CELERY_BROKER_URL); it is flushed before each test.
+_env_broker = os.environ.get("CELERY_BROKER_URL", "")
+BROKER_URL = _env_broker if _env_broker.startswith("redis://") else "redis://127.0.0.1:6379/15"
 VISIBILITY_TIMEOUT = 5
 TIMEOUT = 60
 CREATED = "ORDER_CREATED-c_order_expired.json"

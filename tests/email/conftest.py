@@ -26,6 +26,8 @@ from saleor_support_plugin.models import Case, CaseReason, CaseRule, CaseSource,
 from saleor_support_plugin.services.cases import case_open
 from tests.conftest import make_installation
 
+USERS_PER_SERVER = 20
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -143,17 +145,23 @@ class Dovecot:
     _users: int = 0
 
     def user(self) -> ImapUser:
-        """A new IMAP user with an empty INBOX (UIDs start at 1); dovecot re-reads the passwd-file."""
+        """A fresh IMAP user with an empty INBOX (UIDs start at 1)."""
         self._users += 1
-        username, password = f"shop{self._users}", f"secret-{self._users}"
-        home = self.root / "home" / username
-        maildir = home / "Maildir"
-        for path in (home, maildir, *(maildir / sub for sub in ("new", "cur", "tmp"))):
-            path.mkdir(parents=True)
-            os.chown(path, self.mail_uid, self.mail_gid)
-        with (self.root / "passwd").open("a") as passwd:
-            passwd.write(f"{username}:{{PLAIN}}{password}\n")
-        return ImapUser(username, password, maildir, self.mail_uid, self.mail_gid)
+        if self._users > USERS_PER_SERVER:
+            raise RuntimeError("raise USERS_PER_SERVER")
+        maildir = self.root / "home" / f"shop{self._users}" / "Maildir"
+        return ImapUser(f"shop{self._users}", f"secret-{self._users}", maildir, self.mail_uid, self.mail_gid)
+
+    def create_users(self) -> None:
+        # All users exist before dovecot starts: it notices passwd-file changes only by mtime (1 s resolution).
+        lines = []
+        for number in range(1, USERS_PER_SERVER + 1):
+            maildir = self.root / "home" / f"shop{number}" / "Maildir"
+            for path in (maildir.parent, maildir, *(maildir / sub for sub in ("new", "cur", "tmp"))):
+                path.mkdir(parents=True)
+                os.chown(path, self.mail_uid, self.mail_gid)
+            lines.append(f"shop{number}:{{PLAIN}}secret-{number}\n")
+        (self.root / "passwd").write_text("".join(lines))
 
 
 _DOVECOT_CONF = """\
@@ -166,6 +174,7 @@ listen = 127.0.0.1
 ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+auth_failure_delay = 0
 {users}
 passdb {{
   driver = passwd-file
@@ -226,7 +235,8 @@ def dovecot():
     port = free_port()
     (root / "home").mkdir()
     os.chown(root / "home", uid, gid)
-    (root / "passwd").write_text("")
+    server = Dovecot(port=port, root=root, mail_uid=uid, mail_gid=gid)
+    server.create_users()
     conf = root / "dovecot.conf"
     conf.write_text(_DOVECOT_CONF.format(root=root, port=port, uid=uid, gid=gid, users=users))
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -235,7 +245,7 @@ def dovecot():
             log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
             output = proc.stdout.read(2000).decode(errors="replace") if proc.poll() is not None else ""
             pytest.skip(f"dovecot did not start on 127.0.0.1:{port}: {log[-500:]}{output}")
-        yield Dovecot(port=port, root=root, mail_uid=uid, mail_gid=gid)
+        yield server
     finally:
         proc.terminate()
         try:

@@ -90,7 +90,9 @@ def test_inactive_mailbox_token_is_404(client, mailbox):
     assert _nothing_written()
 
 
-def test_token_of_other_installation_cannot_reach_this_installations_cases(client, test_installation, other_installation):
+def test_token_of_other_installation_cannot_reach_this_installations_cases(
+    client, test_installation, other_installation
+):
     # given
     _, other_token = inbound_mailbox_create(installation=other_installation)
     case = open_staff_case(test_installation)
@@ -164,3 +166,21 @@ def test_mail_from_ourselves_is_answered_200_and_ignored(client, mailbox, settin
     response = _post_json(client, token, {"from": "support@shop.example.com", "text": "loop"})
     assert response.json() == {"success": True, "status": "ignored", "reason": "SELF_ISSUED"}
     assert _nothing_written()
+
+
+def test_out_of_office_answer_is_taken_but_not_filed(client, test_installation, mailbox):
+    # given
+    _, token = mailbox
+    case = open_staff_case(test_installation)
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "ana@example.com", f"case+{case.reply_token}@reply.shop.example.com"
+    msg["Subject"], msg["Auto-Submitted"] = "Out of office", "auto-replied"
+    msg.set_content("I am away until Monday.")
+
+    # when
+    response = client.post(f"/api/inbound-email/{token}", data=msg.as_bytes(), content_type="message/rfc822")
+
+    # then
+    assert response.json() == {"success": True, "status": "ignored", "reason": "AUTO_SUBMITTED"}
+    assert case.messages.count() == 1
+    assert not InboundEmail.objects.exists()

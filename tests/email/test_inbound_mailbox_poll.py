@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
+from django.utils import timezone
 
 from saleor_support_plugin.models import Case, InboundMailbox, Message
 from saleor_support_plugin.services.inbound import email_inbound_receive
 from saleor_support_plugin.services.mailboxes import inbound_mailbox_create, inbound_mailbox_poll
 from saleor_support_plugin.tasks import inbound_mailboxes_poll_task
-from tests.email.conftest import open_staff_case
+from tests.email.conftest import free_port, open_staff_case
 
 
 def _mail(*, sender: str, to: str, subject: str, text: str, message_id: str) -> bytes:
@@ -107,6 +109,10 @@ def test_mail_already_received_by_webhook_is_not_filed_twice(test_installation, 
 def test_unfileable_mail_is_skipped_past(test_installation, imap_user, imap_mailbox):
     # given
     imap_user.deliver(_mail(sender="no address here", to="support@x", subject="?", text="?", message_id="<bad@x>"))
+    bounce = _mail(
+        sender="MAILER-DAEMON@example.com", to="support@x", subject="Undelivered", text="x", message_id="<b>"
+    )
+    imap_user.deliver(bounce.replace(b"Subject:", b"Auto-Submitted: auto-replied\nSubject:"))
     imap_user.deliver(_mail(sender="dan@example.com", to="support@x", subject="Hello", text="Hi", message_id="<ok@x>"))
 
     # when
@@ -114,8 +120,9 @@ def test_unfileable_mail_is_skipped_past(test_installation, imap_user, imap_mail
 
     # then
     assert filed == 1
+    assert list(Case.objects.values_list("subject", flat=True)) == ["Hello"]
     imap_mailbox.refresh_from_db()
-    assert imap_mailbox.last_uid == 2
+    assert imap_mailbox.last_uid == 3
 
 
 def test_wrong_password_is_recorded_on_the_mailbox(test_installation, dovecot, imap_user, settings):
@@ -141,8 +148,6 @@ def test_wrong_password_is_recorded_on_the_mailbox(test_installation, dovecot, i
 
 def test_unreachable_server_is_recorded_on_the_mailbox(test_installation):
     # given
-    from tests.email.conftest import free_port
-
     mailbox, _ = inbound_mailbox_create(
         installation=test_installation, imap_host="127.0.0.1", imap_port=free_port(), use_ssl=False
     )
@@ -158,9 +163,8 @@ def test_unreachable_server_is_recorded_on_the_mailbox(test_installation):
 
 def test_a_poll_in_progress_is_not_started_twice(test_installation, imap_mailbox):
     # given
-    from django.utils import timezone
-
-    InboundMailbox.objects.filter(pk=imap_mailbox.pk).update(poll_lease_until=timezone.now() + timezone.timedelta(60))
+    lease = timezone.now() + timedelta(seconds=60)
+    InboundMailbox.objects.filter(pk=imap_mailbox.pk).update(poll_lease_until=lease)
 
     # when / then
     assert inbound_mailbox_poll(mailbox_id=imap_mailbox.pk) == 0

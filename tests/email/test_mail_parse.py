@@ -82,3 +82,20 @@ def test_parse_errors_are_permanent(monkeypatch):
     # The stdlib parser can raise on hostile input; such a mail is refused, never a crash.
     with pytest.raises(PermanentError):
         email_parse_rfc822(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("headers", "content_type", "expected"),
+    [
+        ({}, "text/plain", False),
+        ({"Auto-Submitted": "no"}, "text/plain", False),
+        ({"Auto-Submitted": "auto-replied"}, "text/plain", True),
+        ({"Precedence": "bulk"}, "text/plain", True),
+        ({"X-Autoreply": "yes"}, "text/plain", True),
+        ({}, "multipart/report", True),
+    ],
+)
+def test_automatic_mail_is_recognised(headers, content_type, expected):
+    raw = "".join(f"{k}: {v}\r\n" for k, v in {"From": "a@example.com", **headers}.items())
+    raw += f"Content-Type: {content_type}; boundary=b\r\n\r\nbody\r\n"
+    assert email_parse_rfc822(raw.encode()).auto_submitted is expected

@@ -60,7 +60,10 @@ def test_opt_out_of_one_rule_leaves_the_others_on(test_installation):
 def test_case_without_customer_email_gets_no_notice(test_installation):
     # given
     case = case_open(
-        installation=test_installation, subject="Checkout payment failed", actor=RULE, rule=CaseRule.ORDER_PAYMENT_FAILED
+        installation=test_installation,
+        subject="Checkout payment failed",
+        actor=RULE,
+        rule=CaseRule.ORDER_PAYMENT_FAILED,
     )
 
     # when

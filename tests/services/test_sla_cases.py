@@ -22,6 +22,7 @@ from saleor_support_plugin.models import (
     SlaPolicy,
 )
 from saleor_support_plugin.services.sla import (
+    scan_writes,
     sla_case_first_response,
     sla_case_pause,
     sla_case_recompute,
@@ -32,6 +33,7 @@ from saleor_support_plugin.services.sla import (
     sla_policy_for,
     sla_scan,
 )
+from saleor_support_plugin.tasks import sla_scan_task
 from tests.conftest import make_installation
 
 _numbers = count(1)
@@ -492,3 +494,38 @@ def test_broken_calendar_does_not_stall_the_scan(test_installation):
     assert healthy.sla_first_response_breached
     assert broken.sla_next_check_at == now + timedelta(hours=1)
     assert events(broken) == []
+
+
+def test_beat_task_runs_the_scan(test_installation):
+    # given a case whose first response was due long ago (real clock)
+    case = started(test_installation, at=utc(2026, 1, 5, 10, 0))
+
+    # when the beat task runs
+    counts = sla_scan_task.run()
+
+    # then the case was scanned
+    case.refresh_from_db()
+    assert counts["checked"] == 1 and counts["breached"] == 2
+    assert case.sla_next_check_at is None
+
+
+def test_row_by_row_writer_gives_the_same_result(test_installation, monkeypatch):
+    # given the writer used on databases without arrays (SQLite under `make run`)
+    monkeypatch.setattr(scan_writes, "SET_BASED_VENDORS", frozenset())
+    warned = started(test_installation)
+    breached = started(test_installation, at=utc(2026, 11, 13, 10, 0))
+
+    # when the scan runs
+    counts = sla_scan(now=utc(2026, 11, 17, 9, 30))
+
+    # then rows and events are as with the set-based writer
+    warned.refresh_from_db()
+    breached.refresh_from_db()
+    assert counts == {"checked": 2, "warned": 1, "breached": 1, "escalated": 1}
+    assert warned.sla_warned and warned.sla_next_check_at == utc(2026, 11, 17, 10, 0)
+    assert breached.sla_first_response_breached and breached.priority == CasePriority.HIGH
+    assert [(e.type, e.parameters, e.actor_type) for e in events(breached)] == [
+        ("sla_breached", {"target": "first_response", "due_at": "2026-11-16T10:00:00+00:00"}, "system"),
+        ("sla_warning", {"target": "resolution", "due_at": "2026-11-23T10:00:00+00:00"}, "system"),
+        ("priority_changed", {"priority": "high", "previous": "normal", "why": "sla_breach"}, "system"),
+    ]

@@ -13,11 +13,10 @@ each other). Per case, at most:
 Then ``sla_next_check_at`` moves to the next moment that needs a look (always later than ``now``), or
 ``None``.
 
-Speed (10,000 due cases in well under 2 s, bench/sla_scan.py): rows are read as tuples, not model
-instances; policies and calendars once per scan; each batch's events and row updates are sent as one
-pipelined ``executemany`` each. The events are exactly those ``events.py`` writes (type, SYSTEM actor,
-parameters); they are inserted here in bulk because one ``CaseEvent.objects.create`` per event cannot
-meet the target.
+Speed (bench/sla_scan.py): rows are read as tuples, not model instances; policies and calendars once per
+scan; each batch's events and row updates are written set-based (``scan_writes.py``). The events are
+exactly those ``events.py`` writes (type, SYSTEM actor, parameters); they are inserted in bulk because
+one ``CaseEvent.objects.create`` per event is far too slow for 10,000 due cases.
 """
 
 from __future__ import annotations
@@ -26,16 +25,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from saleor_support_plugin.errors import PermanentError
-from saleor_support_plugin.events import SYSTEM
-from saleor_support_plugin.models import Case, CaseEvent, SlaPolicy
+from saleor_support_plugin.models import SlaPolicy
 from saleor_support_plugin.models.cases import ACTIVE_STATUSES, PRIORITY_ORDER
 from saleor_support_plugin.selectors.sla import sla_due_rows_qs
 from saleor_support_plugin.services.sla.calendar import CompiledCalendar, calendar_compile, subtract_business_time
 from saleor_support_plugin.services.sla.clocks import TARGETS, next_check_at, running_targets
+from saleor_support_plugin.services.sla.scan_writes import EventRow, write_batch
 
 logger = logging.getLogger(__name__)
 
@@ -82,9 +81,6 @@ class DueCase:
     sla_next_check_at: datetime | None
 
 
-Event = tuple[int, int, str, dict]  # installation id, case id, type, parameters
-
-
 def _escalated(priority: str) -> str | None:
     try:
         position = PRIORITY_ORDER.index(priority)
@@ -93,8 +89,12 @@ def _escalated(priority: str) -> str | None:
     return PRIORITY_ORDER[position + 1] if position + 1 < len(PRIORITY_ORDER) else None
 
 
+def _target_event(case: DueCase, type_: str, target: str, due: datetime) -> EventRow:
+    return EventRow(case.installation_id, case.pk, type_, {"target": target, "due_at": due.isoformat()})
+
+
 def _check(
-    case: DueCase, policy: SlaPolicy | None, cal: CompiledCalendar | None, now: datetime, out: list[Event]
+    case: DueCase, policy: SlaPolicy | None, cal: CompiledCalendar | None, now: datetime, out: list[EventRow]
 ) -> tuple[int, int, int]:
     """Look at one due case: mutate it, append its events; returns (warned, breached, escalated)."""
     if policy is None or cal is None or case.sla_paused_at is not None or case.status not in ACTIVE_STATUSES:
@@ -104,7 +104,7 @@ def _check(
     for target, due in list(running_targets(case)):
         if now >= due:
             setattr(case, TARGETS[target][1], True)
-            out.append((case.installation_id, case.pk, "sla_breached", {"target": target, "due_at": due.isoformat()}))
+            out.append(_target_event(case, "sla_breached", target, due))
             breached += 1
     warned = 0
     if not case.sla_warned and policy.warn_before_minutes:
@@ -112,16 +112,14 @@ def _check(
         for target, due in running_targets(case):
             if now >= subtract_business_time(cal, due, warn):
                 case.sla_warned = True
-                out.append(
-                    (case.installation_id, case.pk, "sla_warning", {"target": target, "due_at": due.isoformat()})
-                )
+                out.append(_target_event(case, "sla_warning", target, due))
                 warned = 1
                 break
     escalated = 0
     if breached and (higher := _escalated(case.priority)) is not None:
         previous, case.priority = case.priority, higher
         parameters = {"priority": higher, "previous": previous, "why": WHY_SLA_BREACH}
-        out.append((case.installation_id, case.pk, "priority_changed", parameters))
+        out.append(EventRow(case.installation_id, case.pk, "priority_changed", parameters))
         escalated = 1
     following = next_check_at(case, policy, cal)
     # Never leave a row due again within this scan (it would be selected forever).
@@ -159,52 +157,6 @@ class _Policies:
         return policy, cal
 
 
-def _executemany(model, fields: tuple[str, ...], rows: list[list], *, key: str | None = None) -> None:
-    """INSERT (or UPDATE … WHERE key = %s) one row per parameter list, sent as one pipelined batch.
-
-    ``bulk_update`` would build one ``CASE WHEN id = …`` chain per column, which PostgreSQL evaluates for
-    every row (quadratic: seconds for 1,000 rows); ``bulk_create`` costs a model instance per row.
-    """
-    if not rows:
-        return
-    # Only quoted identifiers from the model's _meta are interpolated; every value is a parameter.
-    quote = connection.ops.quote_name
-    meta = model._meta
-    columns = [quote(meta.get_field(name).column) for name in fields]
-    if key is None:
-        sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"  # noqa: S608
-    else:
-        assignments = ", ".join(f"{column} = %s" for column in columns)
-        sql = f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {quote(meta.get_field(key).column)} = %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
-
-
-def _write(cases: list[DueCase], events: list[Event], stamp: datetime) -> None:
-    prep = {name: Case._meta.get_field(name) for name in UPDATE_FIELDS}
-    updates = [
-        [
-            case.priority,
-            case.sla_warned,
-            case.sla_first_response_breached,
-            case.sla_resolution_breached,
-            prep["sla_next_check_at"].get_db_prep_save(case.sla_next_check_at, connection),
-            prep["updated_at"].get_db_prep_save(stamp, connection),
-            case.pk,
-        ]
-        for case in cases
-    ]
-    parameters = CaseEvent._meta.get_field("parameters")
-    created = CaseEvent._meta.get_field("created_at").get_db_prep_save(stamp, connection)
-    inserts = [
-        [installation_id, case_id, type_, SYSTEM.type, SYSTEM.email, SYSTEM.user_id,
-         parameters.get_db_prep_save(params, connection), created]
-        for installation_id, case_id, type_, params in events
-    ]  # fmt: skip
-    _executemany(CaseEvent, EVENT_FIELDS, inserts)
-    _executemany(Case, UPDATE_FIELDS, updates, key="id")
-
-
 def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int]:
     """Check every case whose ``sla_next_check_at <= now`` (all installations; events stay per case)."""
     now = now or timezone.now()
@@ -216,7 +168,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int
             if not cases:
                 break
             policies.load({case.sla_policy_id for case in cases if case.sla_policy_id is not None})
-            events: list[Event] = []
+            events: list[EventRow] = []
             for case in cases:
                 try:
                     policy, cal = policies.get(case.sla_policy_id)
@@ -228,7 +180,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int
                 counts["warned"] += warned
                 counts["breached"] += breached
                 counts["escalated"] += escalated
-            _write(cases, events, timezone.now())
+            write_batch(cases, events, timezone.now())
             counts["checked"] += len(cases)
         if len(cases) < batch:
             break

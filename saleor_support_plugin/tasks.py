@@ -154,3 +154,24 @@ def sla_scan_task() -> dict[str, int]:
     from saleor_support_plugin.services.sla import sla_scan
 
     return sla_scan()
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
+def outbound_email_sweep_task() -> int:
+    """Re-enqueue e-mails whose send task was lost: still queued, never attempted, 10+ minutes old.
+
+    Rows with attempts are in Celery's retry backoff and are left to it, so a sweep never races a retry.
+    """
+    from saleor_support_plugin.models import OutboundEmail, OutboundEmailStatus
+
+    cutoff = timezone.now() - timedelta(minutes=10)
+    ids = list(
+        OutboundEmail.objects.filter(status=OutboundEmailStatus.QUEUED, attempts=0, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in ids:
+        outbound_email_send_task.delay_on_commit(pk)
+    if ids:
+        logger.warning("e-mail sweep re-enqueued %s lost sends", len(ids))
+    return len(ids)

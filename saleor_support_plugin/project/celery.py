@@ -22,6 +22,9 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     )
     sender.add_periodic_task(settings.SUPPORT_SWEEP_INTERVAL_SECONDS, tasks.inbox_sweep_task.s(), name="sweep inbox")
     sender.add_periodic_task(
+        settings.SUPPORT_SWEEP_INTERVAL_SECONDS, tasks.outbound_email_sweep_task.s(), name="sweep e-mail"
+    )
+    sender.add_periodic_task(
         settings.SUPPORT_DELAY_SCAN_INTERVAL_SECONDS, tasks.case_delay_scan_task.s(), name="scan delays"
     )
     sender.add_periodic_task(settings.SUPPORT_SLA_SCAN_INTERVAL_SECONDS, tasks.sla_scan_task.s(), name="scan sla")

@@ -26,21 +26,11 @@ from saleor_support_plugin.models import (
 )
 from saleor_support_plugin.services.inbox import webhook_event_process, webhook_event_record
 from saleor_support_plugin.services.polling import TRANSACTION_POLLED
-from tests.fixtures.recordings import recorded, recorded_webhooks
+from tests.fixtures.recordings import post_recorded, recorded, recorded_webhooks
 
 
 def _post(client, hook):
-    headers = {
-        f"HTTP_{k.upper().replace('-', '_')}": v
-        for k, v in hook.headers.items()
-        if k.lower() not in {"content-type", "content-length", "host"}
-    }
-    response = client.post(
-        "/api/webhooks/" + hook.event.lower().replace("_", "-"),
-        data=hook.raw_body,
-        content_type="application/json",
-        **headers,
-    )
+    response = post_recorded(client, hook)
     assert response.status_code == 200, response.content
 
 

@@ -524,8 +524,8 @@ def test_row_by_row_writer_gives_the_same_result(test_installation, monkeypatch)
     assert counts == {"checked": 2, "warned": 1, "breached": 1, "escalated": 1}
     assert warned.sla_warned and warned.sla_next_check_at == utc(2026, 11, 17, 10, 0)
     assert breached.sla_first_response_breached and breached.priority == CasePriority.HIGH
+    assert breached.sla_next_check_at == utc(2026, 11, 23, 9, 0)  # the resolution's warning
     assert [(e.type, e.parameters, e.actor_type) for e in events(breached)] == [
         ("sla_breached", {"target": "first_response", "due_at": "2026-11-16T10:00:00+00:00"}, "system"),
-        ("sla_warning", {"target": "resolution", "due_at": "2026-11-23T10:00:00+00:00"}, "system"),
         ("priority_changed", {"priority": "high", "previous": "normal", "why": "sla_breach"}, "system"),
     ]

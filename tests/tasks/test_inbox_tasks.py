@@ -49,3 +49,34 @@ def test_task_runs_the_processing_service(test_installation):
     event.refresh_from_db()
     assert result == EventStatus.FAILED
     assert "No handler" in event.last_error
+
+
+def test_email_sweep_requeues_only_lost_never_attempted_sends(test_installation, django_capture_on_commit_callbacks):
+    from saleor_support_plugin.events import Actor
+    from saleor_support_plugin.models import OutboundEmail
+    from saleor_support_plugin.services.cases import case_open
+    from saleor_support_plugin.services.email import outbound_email_queue
+    from saleor_support_plugin.tasks import outbound_email_sweep_task
+
+    # given three queued e-mails: one lost 20 minutes ago, one in retry backoff, one just queued
+    case = case_open(
+        installation=test_installation,
+        subject="Hello",
+        actor=Actor.customer(email="a@example.com"),
+        customer_email="a@example.com",
+    )
+    lost, retrying, fresh = (
+        outbound_email_queue(case=case, kind="reply", to_email="a@example.com", body=f"text {i}") for i in range(3)
+    )
+    old = timezone.now() - timedelta(minutes=20)
+    OutboundEmail.objects.filter(pk=lost.pk).update(created_at=old)
+    OutboundEmail.objects.filter(pk=retrying.pk).update(created_at=old, attempts=2)
+
+    # when the sweep runs
+    with django_capture_on_commit_callbacks() as callbacks:
+        count = outbound_email_sweep_task.run()
+
+    # then only the lost one is sent again
+    assert count == 1
+    assert len(callbacks) == 1
+    assert fresh.status == "queued"

@@ -19,17 +19,11 @@ from saleor_support_plugin.models import (
     WebhookEvent,
 )
 from saleor_support_plugin.services.inbox import webhook_event_process
-from tests.fixtures.recordings import recorded, recorded_webhooks
+from tests.fixtures.recordings import post_recorded, recorded, recorded_webhooks
 
 
 def _post(client, hook):
-    headers = {
-        f"HTTP_{k.upper().replace('-', '_')}": v
-        for k, v in hook.headers.items()
-        if k.lower() not in {"content-type", "content-length", "host"}
-    }
-    path = "/api/webhooks/" + hook.event.lower().replace("_", "-")
-    return client.post(path, data=hook.raw_body, content_type="application/json", **headers)
+    return post_recorded(client, hook)
 
 
 def _ours():

@@ -7,17 +7,11 @@ import pytest
 from saleor_support_plugin.models import EventStatus, WebhookEvent
 from saleor_support_plugin.services.inbox import webhook_event_process
 from saleor_support_plugin.webhooks.registry import spec_for_event
-from tests.fixtures.recordings import recorded_webhooks
+from tests.fixtures.recordings import post_recorded, recorded_webhooks
 
 
 def _post(client, hook):
-    headers = {
-        f"HTTP_{k.upper().replace('-', '_')}": v
-        for k, v in hook.headers.items()
-        if k.lower() not in {"content-type", "content-length", "host"}
-    }
-    path = "/api/webhooks/" + hook.event.lower().replace("_", "-")
-    return client.post(path, data=hook.raw_body, content_type="application/json", **headers)
+    return post_recorded(client, hook)
 
 
 def test_recordings_are_all_there():

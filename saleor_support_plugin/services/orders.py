@@ -1,0 +1,120 @@
+"""Orders as support sees them: refresh a snapshot from Saleor on demand, open a case about an order.
+
+A refresh goes through the same inbox as webhooks and polls (an ``ORDER_POLLED`` row keyed by order id
+and change stamp), so a refreshed order dedupes against the poll that would have brought the same
+state, and the snapshot and case rules run exactly as for any other change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from saleor_support_plugin.errors import PermanentError, SupportErrorCode
+from saleor_support_plugin.events import Actor
+from saleor_support_plugin.models import Case, CasePriority, CaseReason, CaseSource, Installation, OrderSnapshot
+from saleor_support_plugin.models.polling import PollKind
+from saleor_support_plugin.saleor.client import SaleorClient
+from saleor_support_plugin.saleor.models import Order
+from saleor_support_plugin.services.cases import case_assign, case_note_add, case_open
+from saleor_support_plugin.services.inbox import poll_dedupe_key, webhook_event_process, webhook_event_record
+from saleor_support_plugin.services.installations import installation_client
+from saleor_support_plugin.services.polling import ORDER_POLLED
+from saleor_support_plugin.services.snapshots import order_stamp
+
+logger = logging.getLogger(__name__)
+
+MAX_ORDER_ID_LENGTH = 255
+
+
+def _order_not_found() -> PermanentError:
+    return PermanentError(SupportErrorCode.NOT_FOUND, "Order not found.", field="orderId")
+
+
+def order_snapshot_refresh(
+    *, installation: Installation, order_id: str, client: SaleorClient | None = None
+) -> OrderSnapshot:
+    """Fetch the order from Saleor (``OrderById``), pass it through the inbox, and return the fresh snapshot.
+
+    External call: Saleor ``OrderById`` with the app token (before any write). Writes: a WebhookEvent
+    (unless this exact state is already in the inbox), then whatever processing it writes (snapshots,
+    rule cases) in its own transaction. Raises NOT_FOUND when Saleor has no such order, RetryableError
+    when Saleor is unreachable.
+    """
+    if not order_id or len(order_id) > MAX_ORDER_ID_LENGTH:
+        raise _order_not_found()
+    client = client or installation_client(installation=installation)
+    node = client.execute("OrderById", {"id": order_id}).get("order")
+    if not isinstance(node, dict):
+        raise _order_not_found()
+    order = Order.model_validate(node)
+    polled_at = timezone.now()
+    stamp = order_stamp(order)
+    version = stamp.isoformat() if stamp else json.dumps(node, sort_keys=True)
+    key = poll_dedupe_key(api_url=installation.saleor_api_url, kind=PollKind.ORDERS, object_id=order.id, version=version)
+    event = webhook_event_record(
+        installation=installation,
+        event_type=ORDER_POLLED,
+        raw_body=json.dumps({"polledAt": polled_at.isoformat(), "order": node}),
+        dedupe_key=key,
+        object_id=order.id,
+        issued_at=polled_at,
+    )
+    if event is not None:
+        # Processed here rather than by the worker, so the caller sees the fresh state; the queued task
+        # then finds the row no longer ``received`` and does nothing.
+        webhook_event_process(event_id=event.pk)
+    snapshot = OrderSnapshot.objects.filter(installation=installation, saleor_id=order.id).first()
+    if snapshot is None:
+        logger.warning("order refresh left no snapshot", extra={"saleor_api_url": installation.saleor_api_url})
+        raise _order_not_found()
+    return snapshot
+
+
+def order_snapshot_get_or_refresh(*, installation: Installation, order_id: str) -> OrderSnapshot:
+    """The order snapshot we hold, fetched from Saleor first when we have never seen the order."""
+    snapshot = OrderSnapshot.objects.filter(installation=installation, saleor_id=order_id).first()
+    return snapshot or order_snapshot_refresh(installation=installation, order_id=order_id)
+
+
+def case_open_from_order(
+    *,
+    installation: Installation,
+    order_id: str,
+    subject: str,
+    actor: Actor,
+    reason: str = CaseReason.OTHER,
+    priority: str = CasePriority.NORMAL,
+    note: str = "",
+    assign_to_actor: bool = False,
+) -> Case:
+    """Staff open a case about an order by hand: the order's customer, number and currency come from its snapshot.
+
+    External call: Saleor ``OrderById`` only when we hold no snapshot of the order. Writes: what
+    ``case_open`` writes, plus a Note and an assignment when asked, in one transaction.
+    """
+    order = order_snapshot_get_or_refresh(installation=installation, order_id=order_id)
+    with transaction.atomic():
+        case = case_open(
+            installation=installation,
+            subject=subject,
+            reason=reason,
+            priority=priority,
+            source=CaseSource.STAFF,
+            actor=actor,
+            customer_email=order.user_email,
+            saleor_user_id=order.saleor_user_id,
+            order_saleor_id=order.saleor_id,
+            order_number=order.number,
+            currency=order.currency,
+            language_code=order.language_code,
+            detail="opened by staff from the order",
+        )
+        if note.strip():
+            case_note_add(case=case, body=note, actor=actor)
+        if assign_to_actor:
+            case = case_assign(case=case, assignee_user_id=actor.user_id, assignee_email=actor.email, actor=actor)
+    return case

@@ -175,3 +175,70 @@ def outbound_email_sweep_task() -> int:
     if ids:
         logger.warning("e-mail sweep re-enqueued %s lost sends", len(ids))
     return len(ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def feedback_scan_task() -> dict[str, int]:
+    """Ask the CSAT/NPS surveys that are due (each survey at most once: unique constraints)."""
+    from saleor_support_plugin.services.feedback import feedback_scan
+
+    return feedback_scan()
+
+
+class FeedbackEmailTask(DjangoTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 (Celery's signature)
+        # Retries are exhausted (or the error was unexpected): the survey e-mail is failed, visibly.
+        from saleor_support_plugin.services.feedback_email import feedback_email_mark_failed
+
+        request_id = args[0] if args else kwargs.get("request_id")
+        if request_id is not None:
+            feedback_email_mark_failed(request_id=request_id, error=f"gave up: {type(exc).__name__}: {exc}")
+
+
+@shared_task(
+    base=FeedbackEmailTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(RetryableError, OperationalError),
+    retry_backoff=30,
+    retry_backoff_max=3600,
+    retry_jitter=True,
+    max_retries=10,
+    soft_time_limit=60,
+    time_limit=90,
+)
+def feedback_email_send_task(request_id: int) -> str:
+    from saleor_support_plugin.services.feedback_email import feedback_email_send
+
+    return feedback_email_send(request_id=request_id)
+
+
+class MessageTriageTask(DjangoTask):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 (Celery's signature)
+        # Model retries ran out, or something unexpected broke: the message is still triaged, offline.
+        from saleor_support_plugin.services.triage import message_triage_fallback
+
+        message_id = args[0] if args else kwargs.get("message_id")
+        if message_id is not None:
+            message_triage_fallback(message_id=message_id, reason=f"task_failed:{type(exc).__name__}")
+
+
+@shared_task(
+    bind=True,
+    base=MessageTriageTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(RetryableError, OperationalError),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=4,
+    soft_time_limit=120,
+    time_limit=150,
+)
+def message_triage_task(self, message_id: int) -> str | None:
+    """Triage an inbound message (model with offline fallback). SDK retries are off; these are the retries."""
+    from saleor_support_plugin.services.triage import message_triage
+
+    row = message_triage(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
+    return None if row is None else row.intent

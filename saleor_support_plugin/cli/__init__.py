@@ -59,6 +59,14 @@ def _parser() -> argparse.ArgumentParser:
 
     poll = sub.add_parser("poll", help="poll one installation now and print what was found")
     poll.add_argument("--installation", metavar="URL", help="Saleor API URL (optional with one installation)")
+
+    from saleor_support_plugin.cli import schema
+
+    schema.register(sub)
+
+    from saleor_support_plugin.cli import triage_eval
+
+    triage_eval.register(sub)
     return parser
 
 
@@ -76,6 +84,14 @@ def _dispatch(args: argparse.Namespace) -> int:
         from saleor_support_plugin.cli.run import command_run
 
         return command_run(args)
+    if args.command == "triage-eval":
+        from saleor_support_plugin.cli.triage_eval import command_triage_eval
+
+        return command_triage_eval(args)
+    if args.command == "schema":
+        from saleor_support_plugin.cli.schema import command_schema
+
+        return command_schema(args)
     from saleor_support_plugin.cli import commands
 
     handler = {

@@ -1,3 +1,18 @@
+from saleor_support_plugin.models.ai import (
+    AutopilotRule,
+    DraftStatus,
+    KnowledgeArticle,
+    LlmCall,
+    LlmCallOutcome,
+    LlmCallPurpose,
+    LlmProvider,
+    LlmProviderKind,
+    Macro,
+    MessageTriage,
+    ReplyDraft,
+    StructuredOutput,
+    TriageEngine,
+)
 from saleor_support_plugin.models.cases import (
     Case,
     CaseCounter,
@@ -15,8 +30,25 @@ from saleor_support_plugin.models.cases import (
 )
 from saleor_support_plugin.models.customers import Customer
 from saleor_support_plugin.models.email import InboundEmail, InboundMailbox
+from saleor_support_plugin.models.feedback import (
+    FeedbackEmailStatus,
+    FeedbackKind,
+    FeedbackRequest,
+    FeedbackSettings,
+)
+from saleor_support_plugin.models.gdpr import CustomerDataRequest, DataRequestKind
 from saleor_support_plugin.models.installations import Installation
 from saleor_support_plugin.models.polling import PollCursor
+from saleor_support_plugin.models.returns import (
+    RefundLimit,
+    RefundRecord,
+    RefundStatus,
+    ReturnLine,
+    ReturnPolicy,
+    ReturnRequest,
+    ReturnResolution,
+    ReturnStatus,
+)
 from saleor_support_plugin.models.rules import NoticeTemplate, OutboundEmail, OutboundEmailStatus, RuleSetting
 from saleor_support_plugin.models.sla import BusinessCalendar, SlaPolicy
 from saleor_support_plugin.models.snapshots import (
@@ -28,6 +60,19 @@ from saleor_support_plugin.models.snapshots import (
 from saleor_support_plugin.models.webhook_events import EventSource, EventStatus, WebhookEvent
 
 __all__ = [
+    "AutopilotRule",
+    "DraftStatus",
+    "KnowledgeArticle",
+    "LlmCall",
+    "LlmCallOutcome",
+    "LlmCallPurpose",
+    "LlmProvider",
+    "LlmProviderKind",
+    "Macro",
+    "MessageTriage",
+    "ReplyDraft",
+    "StructuredOutput",
+    "TriageEngine",
     "BusinessCalendar",
     "Case",
     "CaseCounter",
@@ -59,4 +104,18 @@ __all__ = [
     "TransactionEventRecord",
     "TransactionSnapshot",
     "WebhookEvent",
+    "FeedbackEmailStatus",
+    "FeedbackKind",
+    "FeedbackRequest",
+    "FeedbackSettings",
+    "CustomerDataRequest",
+    "DataRequestKind",
+    "RefundLimit",
+    "RefundRecord",
+    "RefundStatus",
+    "ReturnLine",
+    "ReturnPolicy",
+    "ReturnRequest",
+    "ReturnResolution",
+    "ReturnStatus",
 ]

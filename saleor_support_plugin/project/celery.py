@@ -31,3 +31,5 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.SUPPORT_IMAP_POLL_INTERVAL_SECONDS, tasks.inbound_mailboxes_poll_task.s(), name="poll mailboxes"
     )
+    # Surveys are due minutes to days after resolution/delivery: every 5 minutes is plenty.
+    sender.add_periodic_task(300, tasks.feedback_scan_task.s(), name="ask feedback")

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.http import JsonResponse
-from django.urls import path
+from django.urls import include, path
 
+from saleor_support_plugin.http import feedback_views
 from saleor_support_plugin.webhooks import inbound_views, views
 
 
@@ -14,7 +15,9 @@ urlpatterns = [
     path("api/register", views.register_view, name="saleor-register"),
     path("api/webhooks/<slug:event_path>", views.saleor_webhook_view, name="saleor-webhook"),
     path("api/inbound-email/<str:token>", inbound_views.inbound_email_view, name="inbound-email"),
+    path("api/feedback/<int:installation_id>/<str:token>", feedback_views.feedback_answer_view, name="feedback-answer"),
     path("healthz", health_view, name="health"),
+    path("graphql/", include("saleor_support_plugin.graphql.urls")),
 ]
 
 if settings.SUPPORT_BENCH_ENDPOINTS:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,10 +41,14 @@ class Page:
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
+    # Counts every row of the filtered set (all pages); called only if the client asks for it.
+    count: Callable[[], int] | None = None
 
 
 def _bad_cursor() -> PermanentError:
-    return PermanentError(SupportErrorCode.INVALID, "The cursor is malformed or was made for another sort.", field="after")
+    return PermanentError(
+        SupportErrorCode.INVALID, "The cursor is malformed or was made for another sort.", field="after"
+    )
 
 
 def _dump(value: object) -> object:
@@ -93,8 +97,21 @@ def _ordering(sort: SortSpec) -> Sequence[Any]:
     return key.asc(**extra), F("pk").asc()
 
 
-def keyset_page(qs: QuerySet, *, sort: SortSpec, first: int, after: str | None) -> Page:
-    """One page of ``first`` rows after ``after``; reads ``first + 1`` rows to know if more follow."""
+def keyset_page(
+    qs: QuerySet,
+    *,
+    sort: SortSpec,
+    first: int,
+    after: str | None,
+    prepare: Callable[[QuerySet], QuerySet] | None = None,
+) -> Page:
+    """One page of ``first`` rows after ``after``; reads ``first + 1`` rows to know if more follow.
+
+    ``prepare`` may add select/prefetch/only (the GraphQL optimizer) to the page query; the count uses the
+    plain filtered queryset.
+    """
+    count = qs.count
+    qs = prepare(qs) if prepare is not None else qs
     qs = qs.annotate(**{SORT_KEY: sort.expression}).order_by(*_ordering(sort))
     if after:
         qs = qs.filter(_after(sort, *cursor_decode(sort, after)))
@@ -105,4 +122,5 @@ def keyset_page(qs: QuerySet, *, sort: SortSpec, first: int, after: str | None) 
         cursors=[cursor_encode(sort, getattr(row, SORT_KEY), row.pk) for row in items],
         has_next_page=len(rows) > first,
         has_previous_page=bool(after),
+        count=count,
     )

@@ -23,7 +23,6 @@ SLA_DUE_FIELDS = (
     "sla_warned",
     "sla_first_response_breached",
     "sla_resolution_breached",
-    "sla_next_check_at",
 )
 
 

@@ -161,6 +161,10 @@ def _message_add(case: Case, *, body: str, channel: str, direction: str, actor: 
     )
     writer = events.event_message_received if direction == MessageDirection.INBOUND else events.event_reply_sent
     writer(case=case, message_id=message.pk, channel=channel, actor=actor)
+    if direction == MessageDirection.INBOUND:
+        from saleor_support_plugin.services.triage import message_triage_enqueue
+
+        message_triage_enqueue(message=message)  # after commit: AI triage + draft (services/triage.py)
     return message
 
 

@@ -7,8 +7,11 @@ state, and the snapshot and case rules run exactly as for any other change.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
+import re
 
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +31,8 @@ from saleor_support_plugin.services.snapshots import order_stamp
 logger = logging.getLogger(__name__)
 
 MAX_ORDER_ID_LENGTH = 255
+# Saleor's order ids: base64 of "Order:<uuid>" (or "Order:<int>" for orders older than Saleor 3.2).
+_ORDER_GLOBAL_ID = re.compile(r"Order:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{1,18})")
 
 
 def _order_not_found() -> PermanentError:
@@ -75,9 +80,44 @@ def order_snapshot_refresh(
 
 
 def order_snapshot_get_or_refresh(*, installation: Installation, order_id: str) -> OrderSnapshot:
-    """The order snapshot we hold, fetched from Saleor first when we have never seen the order."""
+    """The order snapshot we hold, fetched from Saleor first when we have never seen the (well-formed) order id."""
     snapshot = OrderSnapshot.objects.filter(installation=installation, saleor_id=order_id).first()
-    return snapshot or order_snapshot_refresh(installation=installation, order_id=order_id)
+    if snapshot is not None:
+        return snapshot
+    if not _is_order_id(order_id):
+        raise _order_not_found()
+    return order_snapshot_refresh(installation=installation, order_id=order_id)
+
+
+def _is_order_id(order_id: str) -> bool:
+    try:
+        decoded = base64.b64decode(order_id, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return _ORDER_GLOBAL_ID.fullmatch(decoded) is not None
+
+
+def access_order_for_shopper(
+    *, installation: Installation, order_id: str, email: str, saleor_user_id: str = ""
+) -> OrderSnapshot:
+    """The order if this shopper owns it (same e-mail, case-insensitive, or same Saleor user), else NOT_FOUND.
+
+    This is the guest proof of docs/saleor-integration §8.2: the order id is Saleor's bearer secret and
+    the e-mail must match it. External call: Saleor ``OrderById`` only for a well-formed order id we
+    hold no snapshot of (so garbage ids cannot make us call Saleor).
+    """
+    if not order_id or len(order_id) > MAX_ORDER_ID_LENGTH:
+        raise _order_not_found()
+    snapshot = OrderSnapshot.objects.filter(installation=installation, saleor_id=order_id).first()
+    if snapshot is None and _is_order_id(order_id):
+        snapshot = order_snapshot_refresh(installation=installation, order_id=order_id)
+    if snapshot is None:
+        raise _order_not_found()
+    same_email = bool(email) and snapshot.user_email.strip().lower() == email.strip().lower()
+    same_user = bool(saleor_user_id) and snapshot.saleor_user_id == saleor_user_id
+    if not (same_email or same_user):
+        raise _order_not_found()
+    return snapshot
 
 
 def case_open_from_order(

@@ -9,12 +9,15 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from saleor_support_plugin.errors import NoOpError, SupportErrorCode
+from saleor_support_plugin.events import SYSTEM
 from saleor_support_plugin.models import Installation, WebhookEvent
 from saleor_support_plugin.services.case_rules import (
     case_rules_on_checkout,
     case_rules_on_order,
     case_rules_on_transaction,
 )
+from saleor_support_plugin.services.gdpr import customer_data_erase
 from saleor_support_plugin.services.installations import installation_deactivate
 from saleor_support_plugin.services.snapshots import (
     checkout_snapshot_apply,
@@ -24,6 +27,7 @@ from saleor_support_plugin.services.snapshots import (
 from saleor_support_plugin.webhooks.payloads import (
     AppDeletedPayload,
     CheckoutEventPayload,
+    CustomerDeletedPayload,
     EventPayload,
     OrderEventPayload,
     TransactionEventPayload,
@@ -62,3 +66,20 @@ def handle_transaction_item_metadata_updated(
 
 def handle_app_deleted(*, installation: Installation, payload: AppDeletedPayload, event: WebhookEvent) -> None:
     installation_deactivate(installation=installation, app_id=payload.app.id)
+
+
+def handle_customer_deleted(
+    *, installation: Installation, payload: CustomerDeletedPayload, event: WebhookEvent
+) -> None:
+    """The customer is gone from Saleor (deleted by staff, or their own account deletion): erase them here too."""
+    user = payload.user
+    if user is None or not user.email:
+        raise NoOpError(SupportErrorCode.INVALID, "The event names no customer e-mail.")
+    customer_data_erase(
+        installation=installation,
+        email=user.email,
+        saleor_user_id=user.id or "",
+        actor=SYSTEM,
+        via=f"saleor:{event.event_type}",
+        source_event=event,
+    )

@@ -8,9 +8,10 @@ from saleor_support_plugin import __version__
 from saleor_support_plugin.conf import support_settings
 from saleor_support_plugin.webhooks.registry import REGISTRY
 
-# What the features need: orders (snapshots, refunds later), checkouts (abandoned/failed payments) and
-# transactions (payment failures via the `transactions` poll, refund requests later).
-PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_CHECKOUTS", "HANDLE_PAYMENTS"]
+# What the features need: orders (snapshots, refunds later), checkouts (abandoned/failed payments),
+# transactions (payment failures via the `transactions` poll, refund requests later) and users: Saleor
+# delivers CUSTOMER_DELETED / ACCOUNT_DELETED only to apps with MANAGE_USERS, and those trigger GDPR erasure.
+PERMISSIONS = ["MANAGE_ORDERS", "MANAGE_CHECKOUTS", "HANDLE_PAYMENTS", "MANAGE_USERS"]
 # The failure poll uses `transactions(where: {modifiedAt, events})` and `sortBy`, which arrived in 3.23.
 REQUIRED_SALEOR_VERSION = ">=3.23 <4"
 

@@ -15,6 +15,7 @@ from saleor_support_plugin.saleor.models import (
     Principal,
     SaleorModel,
     Transaction,
+    UserRef,
 )
 
 
@@ -55,3 +56,9 @@ class AppRef(SaleorModel):
 
 class AppDeletedPayload(EventPayload):
     app: AppRef
+
+
+class CustomerDeletedPayload(EventPayload):
+    """CUSTOMER_DELETED (staff deleted the customer) and ACCOUNT_DELETED (the shopper deleted their account)."""
+
+    user: UserRef | None = None

@@ -16,6 +16,7 @@ from saleor_support_plugin.webhooks import handlers
 from saleor_support_plugin.webhooks.payloads import (
     AppDeletedPayload,
     CheckoutEventPayload,
+    CustomerDeletedPayload,
     EventPayload,
     FulfillmentEventPayload,
     OrderEventPayload,
@@ -41,6 +42,8 @@ class SaleorEvent(StrEnum):
     CHECKOUT_FULLY_PAID = "CHECKOUT_FULLY_PAID"
     TRANSACTION_ITEM_METADATA_UPDATED = "TRANSACTION_ITEM_METADATA_UPDATED"
     APP_DELETED = "APP_DELETED"
+    CUSTOMER_DELETED = "CUSTOMER_DELETED"
+    ACCOUNT_DELETED = "ACCOUNT_DELETED"
 
 
 Handler = Callable[..., None]
@@ -90,6 +93,11 @@ REGISTRY: dict[SaleorEvent, WebhookSpec] = {
     SaleorEvent.APP_DELETED: _spec(
         SaleorEvent.APP_DELETED, AppDeletedPayload, handlers.handle_app_deleted, "app", allowed_when_inactive=True
     ),
+    # GDPR: a customer deleted in Saleor (by staff, or by themselves) is erased here too (services/gdpr.py).
+    **{
+        e: _spec(e, CustomerDeletedPayload, handlers.handle_customer_deleted, "user")
+        for e in (SaleorEvent.CUSTOMER_DELETED, SaleorEvent.ACCOUNT_DELETED)
+    },
 }
 
 _BY_PATH = {spec.path: spec for spec in REGISTRY.values()}

@@ -171,6 +171,23 @@ def test_start_sets_due_times_and_first_check(test_installation):
     assert case.sla_next_check_at == utc(2026, 11, 17, 9, 0)
 
 
+def test_warning_is_due_in_business_time_before_a_monday_morning_target(test_installation):
+    # given a normal case opened Friday 09:30: first response due Monday 09:30
+    case = started(test_installation, at=utc(2026, 11, 20, 9, 30))
+
+    # when the scan runs on Friday 16:29 and 16:31
+    early = sla_scan(now=utc(2026, 11, 20, 16, 29))
+    counts = sla_scan(now=utc(2026, 11, 20, 16, 31))
+
+    # then the first look is Friday 16:30 (an hour of business time before), not Monday 08:30
+    assert case.first_response_due_at == utc(2026, 11, 23, 9, 30)
+    assert case.sla_next_check_at == utc(2026, 11, 20, 16, 30)
+    case.refresh_from_db()
+    assert early["checked"] == 0
+    assert counts["warned"] == 1
+    assert case.sla_next_check_at == utc(2026, 11, 23, 9, 30)
+
+
 def test_pause_over_the_weekend_moves_due_by_business_time_only(test_installation):
     # given a normal case started Friday 12:00: first response due Monday 12:00
     friday_noon = utc(2026, 11, 20, 12, 0)

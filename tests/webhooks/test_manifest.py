@@ -11,7 +11,7 @@ def test_manifest_lists_every_registered_webhook_with_a_routable_url(client, set
     assert response.status_code == 200
     manifest = response.json()
     assert manifest["tokenTargetUrl"].endswith("/api/register")
-    assert set(manifest["permissions"]) == {"MANAGE_ORDERS", "MANAGE_CHECKOUTS", "HANDLE_PAYMENTS"}
+    assert set(manifest["permissions"]) == {"MANAGE_ORDERS", "MANAGE_CHECKOUTS", "HANDLE_PAYMENTS", "MANAGE_USERS"}
     assert "MANAGE_APPS" not in manifest["permissions"]  # Saleor 3.24 rejects installs asking for it
     by_event = {hook["asyncEvents"][0]: hook for hook in manifest["webhooks"]}
     assert set(by_event) == {e.value for e in REGISTRY}

@@ -7,6 +7,8 @@ through ``events.py``.
 Two targets run per case: first response (until the first staff reply) and resolution (until the case
 is resolved or closed). Due times are stored in UTC; ``sla_next_check_at`` is the next instant the scan
 must look (a warning or a due time), ``None`` when nothing can happen (paused, stopped, no policy).
+``running_targets`` and ``next_check_at`` only read attributes, so the scan passes its lighter
+``DueCase`` rows (same attribute names) to them too.
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ from saleor_support_plugin.models.cases import ACTIVE_STATUSES, PRIORITY_ORDER
 from saleor_support_plugin.selectors.sla import sla_due_rows_qs
 from saleor_support_plugin.services.sla.calendar import CompiledCalendar, calendar_compile, subtract_business_time
 from saleor_support_plugin.services.sla.clocks import TARGETS, next_check_at, running_targets
-from saleor_support_plugin.services.sla.scan_writes import EventRow, write_batch
+from saleor_support_plugin.services.sla.scan_writes import EventRow, relax_commit, write_batch
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ class DueCase:
     sla_warned: bool
     sla_first_response_breached: bool
     sla_resolution_breached: bool
-    sla_next_check_at: datetime | None
+    sla_next_check_at: datetime | None = None  # not read: the scan always sets it
 
 
 def _escalated(priority: str) -> str | None:
@@ -180,6 +180,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int
                 counts["warned"] += warned
                 counts["breached"] += breached
                 counts["escalated"] += escalated
+            relax_commit()
             write_batch(cases, events, timezone.now())
             counts["checked"] += len(cases)
         if len(cases) < batch:

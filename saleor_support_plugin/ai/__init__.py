@@ -1,0 +1,1 @@
+"""AI triage and reply drafts: an OpenAI-compatible model when configured, a trained offline model always."""

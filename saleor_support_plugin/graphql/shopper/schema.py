@@ -1,0 +1,14 @@
+"""The shopper schema, mounted at /graphql/shopper/ for storefronts (customer token or guest order proof).
+
+A separate schema, not permissions on one schema: a staff field cannot leak here through a forgotten check.
+"""
+
+from __future__ import annotations
+
+from saleor_support_plugin.graphql.schema import build_schema
+from saleor_support_plugin.graphql.shopper import cases
+
+QUERIES: tuple[type, ...] = (cases.Query,)
+MUTATIONS: tuple[type, ...] = (cases.Mutation,)
+
+schema = build_schema(queries=QUERIES, mutations=MUTATIONS)

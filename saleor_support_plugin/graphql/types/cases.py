@@ -1,0 +1,228 @@
+"""Staff-facing case types. ``Case`` is what the inbox lists; ``CaseDetail`` adds what one case screen shows.
+
+The inbox type has only fields the optimizer can fetch for a whole page in a fixed number of queries
+(columns, ``customer`` by join, ``tags`` by one prefetch), so its query count does not grow with page
+size. Per-case lookups (order snapshot, customer history) live on ``CaseDetail`` only.
+
+Every custom resolver declares the columns it reads (``only=``): the optimizer defers all others, and a
+deferred column read per row would be one query per row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+import strawberry_django
+from strawberry import Parent, relay
+from strawberry.scalars import JSON
+
+from saleor_support_plugin import models as m
+from saleor_support_plugin.graphql.ids import global_id
+from saleor_support_plugin.graphql.types.common import Attachment, Money
+from saleor_support_plugin.graphql.types.enums import (
+    CasePriorityEnum,
+    CaseReasonEnum,
+    CaseRuleEnum,
+    CaseSourceEnum,
+    CaseStatusEnum,
+    MessageChannelEnum,
+    MessageDirectionEnum,
+)
+from saleor_support_plugin.graphql.types.orders import OrderContext
+from saleor_support_plugin.selectors.cases import customer_cases_list, customer_orders_list
+from saleor_support_plugin.selectors.orders import order_snapshot_get
+
+SLA_COLUMNS = [
+    "status",
+    "first_response_due_at",
+    "resolution_due_at",
+    "first_responded_at",
+    "sla_paused_at",
+    "sla_first_response_breached",
+    "sla_resolution_breached",
+]
+
+
+@strawberry_django.type(m.Customer, name="Customer", description="A shopper, identified by e-mail per Saleor.")
+class CustomerType:
+    email: str
+    name: str
+    saleor_user_id: str = strawberry_django.field(description="Saleor user id, once known (empty for guests).")
+    language_code: str
+
+    @strawberry_django.field(only=["id"])
+    def id(self, root: Parent[m.Customer]) -> strawberry.ID:
+        return strawberry.ID(global_id("Customer", root.pk))
+
+
+@strawberry.type(description="The Saleor staff user a case is assigned to.")
+class Assignee:
+    user_id: str
+    email: str
+
+
+@strawberry.type(description="The SLA clocks of a case (due times in UTC).")
+class CaseSla:
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_responded_at: datetime | None
+    paused_at: datetime | None
+    first_response_breached: bool
+    resolution_breached: bool
+    due_at: datetime | None = strawberry.field(description="The next running due time (what SLA_DUE sorts by).")
+
+
+@strawberry_django.type(m.Case, name="Case", description="A support case as the inbox lists it.")
+class CaseType:
+    number: int
+    subject: str
+    status: CaseStatusEnum  # type: ignore[valid-type]
+    reason: CaseReasonEnum  # type: ignore[valid-type]
+    priority: CasePriorityEnum  # type: ignore[valid-type]
+    source: CaseSourceEnum  # type: ignore[valid-type]
+    customer: CustomerType | None
+    order_number: str
+    language_code: str
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+    @strawberry_django.field(only=["id"])
+    def id(self, root: Parent[m.Case]) -> strawberry.ID:
+        return strawberry.ID(global_id("Case", root.pk))
+
+    @strawberry_django.field(only=["rule"], description="The automatic rule that opened the case, if any.")
+    def rule(self, root: Parent[m.Case]) -> CaseRuleEnum | None:  # type: ignore[valid-type]
+        return root.rule or None
+
+    @strawberry_django.field(only=["order_saleor_id"], description="Saleor order id, if the case is about an order.")
+    def order_id(self, root: Parent[m.Case]) -> strawberry.ID | None:
+        return strawberry.ID(root.order_saleor_id) if root.order_saleor_id else None
+
+    @strawberry_django.field(only=["checkout_saleor_id"])
+    def checkout_id(self, root: Parent[m.Case]) -> strawberry.ID | None:
+        return strawberry.ID(root.checkout_saleor_id) if root.checkout_saleor_id else None
+
+    @strawberry_django.field(only=["assignee_user_id", "assignee_email"])
+    def assignee(self, root: Parent[m.Case]) -> Assignee | None:
+        if not (root.assignee_user_id or root.assignee_email):
+            return None
+        return Assignee(user_id=root.assignee_user_id, email=root.assignee_email)
+
+    @strawberry_django.field(only=["value_at_risk", "currency"])
+    def value_at_risk(self, root: Parent[m.Case]) -> Money | None:
+        return Money.of(root.value_at_risk, root.currency)
+
+    @strawberry_django.field(only=["recovered_amount", "currency"])
+    def recovered_amount(self, root: Parent[m.Case]) -> Money | None:
+        return Money.of(root.recovered_amount, root.currency)
+
+    @strawberry_django.field(only=["merged_into_id"], description="The case this one was merged into.")
+    def merged_into_id(self, root: Parent[m.Case]) -> strawberry.ID | None:
+        return strawberry.ID(global_id("Case", root.merged_into_id)) if root.merged_into_id else None
+
+    @strawberry_django.field(prefetch_related=["tags"])
+    def tags(self, root: Parent[m.Case]) -> list[str]:
+        return sorted(tag.name for tag in root.tags.all())
+
+    @strawberry_django.field(only=SLA_COLUMNS)
+    def sla(self, root: Parent[m.Case]) -> CaseSla:
+        due = root.first_response_due_at if root.first_responded_at is None else root.resolution_due_at
+        return CaseSla(
+            first_response_due_at=root.first_response_due_at,
+            resolution_due_at=root.resolution_due_at,
+            first_responded_at=root.first_responded_at,
+            paused_at=root.sla_paused_at,
+            first_response_breached=root.sla_first_response_breached,
+            resolution_breached=root.sla_resolution_breached,
+            due_at=due,
+        )
+
+
+@strawberry_django.type(m.Message, name="Message", description="A message to or from the customer.")
+class MessageType:
+    channel: MessageChannelEnum  # type: ignore[valid-type]
+    direction: MessageDirectionEnum  # type: ignore[valid-type]
+    author_email: str
+    author_name: str
+    subject: str
+    body: str
+    created_at: datetime
+
+    @strawberry_django.field(only=["id"])
+    def id(self, root: Parent[m.Message]) -> strawberry.ID:
+        return strawberry.ID(global_id("Message", root.pk))
+
+    @strawberry_django.field(only=["attachments"])
+    def attachments(self, root: Parent[m.Message]) -> list[Attachment]:
+        return Attachment.from_json(root.attachments or [])
+
+
+@strawberry_django.type(m.Note, name="Note", description="An internal note; never shown to the customer.")
+class NoteType:
+    author_email: str
+    body: str
+    created_at: datetime
+
+    @strawberry_django.field(only=["id"])
+    def id(self, root: Parent[m.Note]) -> strawberry.ID:
+        return strawberry.ID(global_id("Note", root.pk))
+
+
+@strawberry.type(description="Who did something: a staff user, the customer, an automatic rule or the system.")
+class Actor:
+    type: str
+    email: str
+    user_id: str
+
+
+@strawberry_django.type(m.CaseEvent, name="CaseEvent", description="One entry of the case timeline.")
+class CaseEventType:
+    type: str = strawberry_django.field(description="What happened, e.g. case_opened, reply_sent, status_changed.")
+    parameters: JSON
+    created_at: datetime
+
+    @strawberry_django.field(only=["id"])
+    def id(self, root: Parent[m.CaseEvent]) -> strawberry.ID:
+        return strawberry.ID(global_id("CaseEvent", root.pk))
+
+    @strawberry_django.field(only=["actor_type", "actor_email", "actor_user_id"])
+    def actor(self, root: Parent[m.CaseEvent]) -> Actor:
+        return Actor(type=root.actor_type, email=root.actor_email, user_id=root.actor_user_id)
+
+
+@strawberry.type(description="What else we know about the case's customer.")
+class CustomerHistory:
+    cases: list[CaseType] = strawberry.field(description="Their other cases, newest first (at most 20).")
+    orders: list[OrderContext] = strawberry.field(description="Their orders we hold, newest first (at most 20).")
+
+
+@strawberry_django.type(m.Case, name="CaseDetail", description="One case with its conversation and context.")
+class CaseDetailType(CaseType):
+    messages: list[MessageType]
+    notes: list[NoteType]
+    timeline: list[CaseEventType] = strawberry_django.field(field_name="events")
+
+    @strawberry_django.field(only=["installation_id", "order_saleor_id"], description="The order, from our snapshot.")
+    def order(self, root: Parent[m.Case]) -> OrderContext | None:
+        snapshot = order_snapshot_get(installation_id=root.installation_id, order_id=root.order_saleor_id)
+        return OrderContext.from_snapshot(snapshot) if snapshot else None
+
+    @strawberry_django.field(only=["installation_id", "customer_id"], select_related=["customer"])
+    def customer_history(self, root: Parent[m.Case]) -> CustomerHistory:
+        return CustomerHistory(
+            cases=customer_cases_list(case=root),
+            orders=[OrderContext.from_snapshot(o) for o in customer_orders_list(case=root)],
+        )
+
+
+@strawberry.type(name="CaseConnection", description="A page of cases (Relay cursor connection).")
+class CaseConnection(relay.Connection[CaseType]):
+    count: strawberry.Private[object] = None
+
+    @strawberry.field(description="How many cases match the filter (all pages).")
+    def total_count(self) -> int:
+        return self.count() if callable(self.count) else 0

@@ -39,3 +39,12 @@ bench-smoke: install services
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+# AI triage: retrain the offline intent model from the examples in the repo (deterministic), and score it.
+.PHONY: train eval
+train: install
+	$(BIN)/pip install -q -e '.[train]'
+	$(BIN)/python -m saleor_support_plugin.ai.offline.train
+
+eval: install
+	$(BIN)/saleor-support triage-eval saleor_support_plugin/ai/data/triage/heldout.csv --text-column text --label-column label

@@ -36,6 +36,7 @@ class SupportErrorCode(StrEnum):
     LLM_AUTH_FAILED = "LLM_AUTH_FAILED"
     LLM_REJECTED = "LLM_REJECTED"
     LLM_BUDGET_EXHAUSTED = "LLM_BUDGET_EXHAUSTED"
+    AUTOPILOT_MONEY_INTENT = "AUTOPILOT_MONEY_INTENT"  # autopilot can never answer refunds/cancellations/…
     # Refunds and returns (services/refunds.py, services/returns.py); Saleor's own code is in the message.
     INVALID_STATUS = "INVALID_STATUS"
     IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"

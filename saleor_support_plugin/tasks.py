@@ -1,6 +1,8 @@
 """Celery tasks: thin wrappers that pass ids and call one service each.
 
-Retries are owned here (``autoretry_for=RetryableError``); services never sleep or loop on errors.
+Retries are owned here (``autoretry_for=RetryableError``); services never sleep or loop on errors. The
+exception is the inbox: one ``inbox_drain_task`` works through all due rows and a transient failure only
+moves that row's ``next_attempt_at`` (services/inbox.py, inbox_drain.py), so one row never holds up others.
 ``acks_late`` is safe because every service is guarded by row state (docs/architecture §1.6).
 """
 
@@ -11,17 +13,29 @@ from datetime import timedelta
 
 from celery import shared_task
 from celery.contrib.django.task import DjangoTask
-from django.db import OperationalError
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from saleor_support_plugin.errors import RetryableError
-from saleor_support_plugin.models import EventStatus, Installation, WebhookEvent
-from saleor_support_plugin.services.inbox import webhook_event_mark_failed, webhook_event_process
+from saleor_support_plugin.errors import RetryableError, SupportError
+from saleor_support_plugin.inbox_drain import inbox_drain_kick, inbox_drain_pending_clear, inbox_drain_retry_kick
+from saleor_support_plugin.models import Installation
+from saleor_support_plugin.services.inbox import (
+    webhook_event_mark_failed,
+    webhook_event_process,
+    webhook_events_drain,
+    webhook_events_due_count,
+    webhook_events_next_retry_at,
+)
 
 logger = logging.getLogger(__name__)
 
-# Rows still `received` this long after arrival lost their task (broker outage, crash before publish).
-STUCK_AFTER = timedelta(minutes=2)
+# A drain hands over to a fresh message after this long, so one long backlog cannot hog a worker process
+# (and the task stays far below the time limits and the broker's visibility timeout).
+DRAIN_BUDGET_SECONDS = 50.0
+# Rows still waiting for their first attempt this long after arrival may have lost their kick.
+UNKICKED_AFTER = timedelta(seconds=30)
 SWEEP_BATCH = 1000
 
 
@@ -46,23 +60,59 @@ class InboxTask(DjangoTask):
     time_limit=90,
 )
 def webhook_event_process_task(event_id: int) -> str | None:
+    """One row by id. The app no longer enqueues it (``inbox_drain_task`` does the work); it stays for
+    messages queued by an older version during a deploy, and for processing one row by hand."""
     return webhook_event_process(event_id=event_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=DRAIN_BUDGET_SECONDS + 60,
+    time_limit=DRAIN_BUDGET_SECONDS + 90,
+)
+def inbox_drain_task() -> dict[str, int]:
+    """Process every due inbox row (see inbox_drain.py for why no row is missed), then hand over or schedule.
+
+    Any number of these may run at once or be redelivered: rows are claimed with SKIP LOCKED and guarded by
+    their status. Raises only for database failures (autoretry; rows stay for the next drain).
+    """
+    inbox_drain_pending_clear()  # first: a row committed after this kicks a new drain
+    try:
+        result = webhook_events_drain(budget_seconds=DRAIN_BUDGET_SECONDS)
+    except SoftTimeLimitExceeded:
+        inbox_drain_kick()
+        raise
+    if result.out_of_time:
+        inbox_drain_kick()
+    else:
+        retry_at = webhook_events_next_retry_at()
+        sweep_every = timedelta(seconds=settings.SUPPORT_SWEEP_INTERVAL_SECONDS)
+        # Later retries are the sweeper's: it runs before then anyway.
+        if retry_at is not None and retry_at - timezone.now() < sweep_every:
+            inbox_drain_retry_kick(retry_at)
+    if result.processed or result.retried:
+        logger.info("inbox drain: %s done, %s to retry", result.processed, result.retried)
+    return {"processed": result.processed, "retried": result.retried, "handed_over": int(result.out_of_time)}
 
 
 @shared_task(acks_late=True, soft_time_limit=120, time_limit=150)
 def inbox_sweep_task() -> int:
-    """Re-enqueue inbox rows whose task got lost; duplicates are harmless (row-state guard)."""
-    cutoff = timezone.now() - STUCK_AFTER
-    ids = list(
-        WebhookEvent.objects.filter(status=EventStatus.RECEIVED, received_at__lt=cutoff)
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:SWEEP_BATCH]
-    )
-    for pk in ids:
-        webhook_event_process_task.delay_on_commit(pk)
-    if ids:
-        logger.warning("inbox sweep re-enqueued %s stuck events", len(ids))
-    return len(ids)
+    """Backstop (beat): kick a drain when rows are due that no drain may know of. Returns how many (≤ 1000).
+
+    Due: a retry whose time has come, or a row still waiting for its first attempt after UNKICKED_AFTER
+    (its kick or its drain message was lost: broker outage, crash between commit and publish).
+    """
+    due = webhook_events_due_count(unkicked_after=UNKICKED_AFTER, limit=SWEEP_BATCH)
+    if due:
+        inbox_drain_kick(force=True)
+        logger.info("inbox sweep: %s due events, drain enqueued", due)
+    return due
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
@@ -242,3 +292,32 @@ def message_triage_task(self, message_id: int) -> str | None:
 
     row = message_triage(message_id=message_id, final_attempt=self.request.retries >= self.max_retries)
     return None if row is None else row.intent
+
+
+@shared_task(acks_late=True, soft_time_limit=240, time_limit=300)
+def refunds_resume_task() -> int:
+    """Carry on refunds interrupted between our ledger write and Saleor's answer (crash, timeout, 5xx),
+    and look again at refunds the payment app is still processing. Each resume is idempotent: it first
+    finds its own grant in Saleor by the ledger key, so nothing is granted twice.
+    """
+    from saleor_support_plugin.events import SYSTEM
+    from saleor_support_plugin.models import RefundRecord
+    from saleor_support_plugin.models.returns import RefundStatus
+    from saleor_support_plugin.services.refunds import refund_resume
+
+    cutoff = timezone.now() - timedelta(minutes=5)
+    records = list(
+        RefundRecord.objects.filter(
+            status__in=[RefundStatus.REQUESTED, RefundStatus.GRANTED, RefundStatus.PENDING],
+            updated_at__lt=cutoff,
+            installation__is_active=True,
+        )
+        .select_related("installation")
+        .order_by("updated_at")[:100]
+    )
+    for record in records:
+        try:
+            refund_resume(installation=record.installation, record=record, actor=SYSTEM)
+        except SupportError as exc:
+            logger.warning("refund %s not resumed: %s", record.pk, exc)
+    return len(records)

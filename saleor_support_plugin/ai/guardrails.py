@@ -46,8 +46,12 @@ def is_money_promise(sentence: str) -> bool:
     return bool(hits.get("action") and hits.get("commitment") and not hits.get("safe"))
 
 
-def draft_check(body: str, *, language: str) -> CheckedDraft:
-    """Remove money promises from ``body``; returns the cleaned text and what was found."""
+def draft_check(body: str, *, language: str, strip: bool = True) -> CheckedDraft:
+    """Remove money promises from ``body``; returns the cleaned text and what was found.
+
+    ``strip=False`` only flags: for a merchant's own macro text, whose words are theirs to keep in front of
+    staff (the flag still keeps autopilot away from it).
+    """
     kept: list[str] = []
     removed = False
     for sentence in _SENTENCE.findall(body or ""):
@@ -57,6 +61,8 @@ def draft_check(body: str, *, language: str) -> CheckedDraft:
         kept.append(sentence)
     if not removed:
         return CheckedDraft(body, ())
+    if not strip:
+        return CheckedDraft(body, (FLAG_MONEY_PROMISE,))
     text = "".join(kept).strip()
     handoff = phrase("handoff", language)
     text = f"{text}\n\n{handoff}" if text else handoff

@@ -3,7 +3,7 @@
 ``GET`` renders a small form in the survey's language (``?score=`` preselects the score the shopper
 clicked in the e-mail). It never records anything: mail scanners and link previews open every link in
 an e-mail, so a one-click answer over GET would record scores nobody gave. ``POST`` records the answer,
-from that form (``application/x-www-form-urlencoded``, answered with HTML) or from a storefront's own
+from that form (url-encoded or multipart, answered with HTML) or from a storefront's own
 page (``application/json`` ``{"score": 4, "comment": "…"}``, answered with JSON).
 
 The token is the credential; the installation id in the path scopes it, so another shop's token is a
@@ -17,6 +17,7 @@ import json
 import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.csrf import csrf_exempt
@@ -30,6 +31,7 @@ from saleor_support_plugin.services.notices import language_candidates
 from saleor_support_plugin.services.surveys import survey_labels
 
 MAX_BODY_BYTES = 16 * 1024
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_ID = 2**63 - 1  # larger path ids would overflow the database's bigint (a 500) instead of a 404
 _STATUS = {
     SupportErrorCode.NOT_FOUND: 404,
@@ -88,8 +90,11 @@ def _parse(request: HttpRequest) -> tuple[int, str]:
             raise _error(SupportErrorCode.INVALID, "The body is not valid JSON.") from exc
         if not isinstance(data, dict):
             raise _error(SupportErrorCode.INVALID, "The body must be a JSON object.")
-    elif request.content_type == "application/x-www-form-urlencoded":
-        data = request.POST
+    elif request.content_type in FORM_TYPES:
+        try:
+            data = request.POST
+        except MultiPartParserError as exc:
+            raise _error(SupportErrorCode.INVALID, "The form data is malformed.") from exc
     else:
         raise _error(SupportErrorCode.INVALID, "Send application/json or a form.", status=415)
     return _score(data.get("score")), _comment(data.get("comment"))
@@ -163,7 +168,7 @@ def _get(request: HttpRequest, feedback: FeedbackRequest) -> HttpResponse:
 
 
 def _post(request: HttpRequest, installation: Installation, feedback: FeedbackRequest, token: str) -> HttpResponse:
-    wants_json = request.content_type != "application/x-www-form-urlencoded"
+    wants_json = request.content_type not in FORM_TYPES
     try:
         score, comment = _parse(request)
         answered = feedback_answer(installation=installation, token=token, score=score, comment=comment)

@@ -50,7 +50,7 @@ from saleor_support_plugin.models.returns import (
     ReturnStatus,
 )
 from saleor_support_plugin.models.rules import NoticeTemplate, OutboundEmail, OutboundEmailStatus, RuleSetting
-from saleor_support_plugin.models.sla import BusinessCalendar, SlaPolicy
+from saleor_support_plugin.models.sla import BusinessCalendar, SlaCheck, SlaPolicy
 from saleor_support_plugin.models.snapshots import (
     CheckoutSnapshot,
     OrderSnapshot,
@@ -94,6 +94,7 @@ __all__ = [
     "OutboundEmail",
     "OutboundEmailStatus",
     "RuleSetting",
+    "SlaCheck",
     "SlaPolicy",
     "CheckoutSnapshot",
     "EventSource",

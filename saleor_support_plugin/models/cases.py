@@ -110,7 +110,12 @@ class CaseQuerySet(models.QuerySet["Case"]):
 
 
 class Case(models.Model):
-    installation = models.ForeignKey("support.Installation", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every query filters installation together with more columns, and the composite
+    # indexes below all start with it. The same holds for ``merged_into`` and ``sla_policy`` (only tested
+    # for NULL, or read from the row): fewer indexes on this often-updated table, cheaper non-HOT updates.
+    # (Deleting a case or a policy would then seek their SET_NULL rows by a sequential scan: nothing
+    # deletes either; installations are deactivated, not deleted.)
+    installation = models.ForeignKey("support.Installation", on_delete=models.CASCADE, related_name="+", db_index=False)
     number = models.PositiveIntegerField()
     subject = models.CharField(max_length=255)
     reason = models.CharField(max_length=32, choices=CaseReason.choices, default=CaseReason.OTHER)
@@ -130,12 +135,16 @@ class Case(models.Model):
     currency = models.CharField(max_length=3, blank=True, default="")
     value_at_risk = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     recovered_amount = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
-    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    # Secret part of the reply-to address (case+<token>@…) that routes shopper replies back here.
-    reply_token = models.CharField(max_length=32, unique=True)
-    # SLA clocks (services/sla.py): due times in UTC, the pause, and when the scan must look next.
+    merged_into = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
+    )
+    # Secret part of the reply-to address (case+<token>@…) that routes shopper replies back here. Unique
+    # through ``case_unique_reply_token`` (a constraint, not ``unique=True``: no ``_like`` pattern index).
+    reply_token = models.CharField(max_length=32)
+    # SLA clocks (services/sla/): due times in UTC and the pause. When the scan must look next is kept in
+    # ``SlaCheck`` (models/sla.py), so the scan's writes to this row touch no indexed column.
     sla_policy = models.ForeignKey(
-        "support.SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "support.SlaPolicy", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_index=False
     )
     first_response_due_at = models.DateTimeField(null=True, blank=True)
     resolution_due_at = models.DateTimeField(null=True, blank=True)
@@ -146,7 +155,6 @@ class Case(models.Model):
     sla_first_response_breached = models.BooleanField(default=False)
     sla_resolution_breached = models.BooleanField(default=False)
     sla_warned = models.BooleanField(default=False)
-    sla_next_check_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -158,6 +166,7 @@ class Case(models.Model):
         db_table = "support_case"
         constraints = [
             models.UniqueConstraint(fields=["installation", "number"], name="case_unique_number"),
+            models.UniqueConstraint(fields=["reply_token"], name="case_unique_reply_token"),
             # Staff never see two open cases for one problem: one active case per (order, rule) and
             # per (checkout, rule). Enforced here, so concurrent workers cannot race past it.
             models.UniqueConstraint(
@@ -175,13 +184,16 @@ class Case(models.Model):
             models.Index(fields=["installation", "status", "created_at"], name="case_status_idx"),
             models.Index(fields=["installation", "order_saleor_id"], name="case_order_idx"),
             models.Index(fields=["installation", "checkout_saleor_id"], name="case_checkout_idx"),
-            # The staff inbox sorted by SLA due (graphql cases(sortBy: SLA_DUE)): walks this index in order
-            # and stops after one page instead of sorting every open case of the installation.
-            models.Index(models.F("installation"), case_sla_due_expression(), models.F("id"), name="case_sla_due_idx"),
+            # The staff inbox sorted by SLA due (graphql cases(sortBy: SLA_DUE)): walks this index in order and
+            # stops after one page instead of sorting every open case. Partial: resolved and closed cases keep
+            # their (long past) due times and would otherwise come first in the walk, to be filtered out one
+            # by one; PostgreSQL uses it whenever the query's status filter is a subset of ACTIVE_STATUSES.
             models.Index(
-                fields=["sla_next_check_at"],
-                name="case_sla_next_check_idx",
-                condition=Q(sla_next_check_at__isnull=False),
+                models.F("installation"),
+                case_sla_due_expression(),
+                models.F("id"),
+                name="case_sla_due_idx",
+                condition=Q(status__in=ACTIVE_STATUSES),
             ),
         ]
 

@@ -51,3 +51,33 @@ class SlaPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SlaCheck(models.Model):
+    """When the SLA scan must next look at a case. One row per case with a check pending; none otherwise.
+
+    The row is deleted (not set to NULL) when nothing can happen (paused, resolved/closed, no policy,
+    every target breached): the table holds only pending checks, so ``sla_check_next_idx`` is a plain
+    index, and ending a check is a delete (no new row version, no index insert) instead of an update.
+
+    It lives apart from ``support_case`` because the scan moves it on every case it looks at: as an
+    indexed column of the wide, many-indexed case table, every such move was a non-HOT update writing
+    all of the case's indexes. Here it rewrites a narrow row and two small indexes (the primary key and
+    ``sla_check_next_idx``); the case row itself is written only when a case field changes, and none of
+    the fields the scan writes is indexed.
+
+    Written only by ``services/sla``: the clock functions (``clocks.py``) and the scan (``scan.py``),
+    both with the case row locked, so the case lock also guards this row.
+    """
+
+    case = models.OneToOneField("support.Case", primary_key=True, on_delete=models.CASCADE, related_name="sla_check")
+    # Tenant scoping only (the scan covers all installations): no index of its own.
+    installation = models.ForeignKey("support.Installation", on_delete=models.CASCADE, related_name="+", db_index=False)
+    next_check_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "support_sla_check"
+        indexes = [models.Index(fields=["next_check_at"], name="sla_check_next_idx")]
+
+    def __str__(self) -> str:
+        return f"case {self.case_id} at {self.next_check_at.isoformat()}"

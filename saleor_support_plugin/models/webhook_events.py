@@ -43,13 +43,17 @@ class WebhookEvent(models.Model):
     last_error = models.TextField(blank=True, default="")
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # While ``received``: not before this moment (a retry's backoff); null means "as soon as possible".
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     objects = WebhookEventQuerySet.as_manager()
 
     class Meta:
         db_table = "support_webhook_event"
         indexes = [
-            models.Index(fields=["status", "received_at"], name="webhook_event_status_idx"),
+            # The drain's "next due row" (status, oldest first, not before next_attempt_at), the sweeper, and
+            # the status/replay listings by status and age.
+            models.Index(fields=["status", "received_at", "next_attempt_at"], name="webhook_event_status_idx"),
             models.Index(fields=["installation", "object_id"], name="webhook_event_object_idx"),
         ]
 

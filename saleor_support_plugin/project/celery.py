@@ -1,8 +1,10 @@
 """The Celery application shared by the web process (to enqueue) and workers."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "saleor_support_plugin.project.settings")
 
@@ -24,6 +26,7 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     sender.add_periodic_task(
         settings.SUPPORT_SWEEP_INTERVAL_SECONDS, tasks.outbound_email_sweep_task.s(), name="sweep e-mail"
     )
+    sender.add_periodic_task(300, tasks.refunds_resume_task.s(), name="resume refunds")
     sender.add_periodic_task(
         settings.SUPPORT_DELAY_SCAN_INTERVAL_SECONDS, tasks.case_delay_scan_task.s(), name="scan delays"
     )
@@ -33,3 +36,14 @@ def _schedule_periodic_tasks(sender: Celery, **_: object) -> None:
     )
     # Surveys are due minutes to days after resolution/delivery: every 5 minutes is plenty.
     sender.add_periodic_task(300, tasks.feedback_scan_task.s(), name="ask feedback")
+
+
+@worker_process_init.connect
+def _warm_up_offline_triage(**_: object) -> None:
+    """Load the intent model and the language identifier (py3langid takes seconds) before the first message."""
+    from saleor_support_plugin.ai.offline import offline_warm_up
+
+    try:
+        offline_warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up only costs the first message its latency
+        logging.getLogger(__name__).exception("offline triage warm-up failed")

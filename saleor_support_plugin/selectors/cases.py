@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.db.models import Case as SqlCase
+from django.db.models import Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from saleor_support_plugin.errors import PermanentError, SupportErrorCode

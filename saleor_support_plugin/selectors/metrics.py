@@ -240,9 +240,11 @@ def _nps(answers: QuerySet[FeedbackRequest]) -> NpsStats:
     )
 
 
-def _volume(cohort: QuerySet[Case], key: str) -> dict[str, int]:
+def _volume(cohort: QuerySet[Case], key: str, names: dict[str, str] | None = None) -> dict[str, int]:
+    """Case counts per value of ``key`` (renamed through ``names``), largest first, then by name."""
     rows = cohort.order_by().values(key).annotate(n=Count("pk")).values_list(key, "n")
-    return dict(sorted(rows, key=lambda row: (-row[1], row[0])))
+    named = [((names or {}).get(value, value), n) for value, n in rows]
+    return dict(sorted(named, key=lambda row: (-row[1], row[0])))
 
 
 def _payment_recovery(cohort: QuerySet[Case]) -> list[CurrencyRecovery]:
@@ -284,7 +286,6 @@ def metrics_get(
     _validate(start, end, channel)
     cohort = _cohort(installation, start, end, channel, sales_channel)
     sla, automation = _sla_and_automation(cohort)
-    by_source = _volume(cohort, "source")
     return SupportMetrics(
         start=start,
         end=end,
@@ -297,6 +298,6 @@ def metrics_get(
         nps=_nps(_answers(installation, FeedbackKind.NPS, start, end, sales_channel)),
         automation=automation,
         volume_by_reason=_volume(cohort, "reason"),
-        volume_by_channel={CHANNEL_BY_SOURCE.get(source, source): n for source, n in by_source.items()},
+        volume_by_channel=_volume(cohort, "source", CHANNEL_BY_SOURCE),
         payment_recovery=_payment_recovery(cohort),
     )

@@ -41,8 +41,8 @@ class Page:
     cursors: list[str]
     has_next_page: bool
     has_previous_page: bool
-    # Counts every row of the filtered set (all pages); called only if the client asks for it.
-    count: Callable[[], int] | None = None
+    # Counts the rows of the filtered set (all pages), at most ``limit`` if given; called only if asked for.
+    count: Callable[[int | None], int] | None = None
 
 
 def _bad_cursor() -> PermanentError:
@@ -110,12 +110,21 @@ def keyset_page(
     ``prepare`` may add select/prefetch/only (the GraphQL optimizer) to the page query; the count uses the
     plain filtered queryset.
     """
-    count = qs.count
-    qs = prepare(qs) if prepare is not None else qs
-    qs = qs.annotate(**{SORT_KEY: sort.expression}).order_by(*_ordering(sort))
+    matching = qs
+    ordered = qs.annotate(**{SORT_KEY: sort.expression}).order_by(*_ordering(sort))
+
+    def count(limit: int | None = None) -> int:
+        if limit is None:
+            return matching.count()
+        # `SELECT COUNT(*) FROM (… ORDER BY <sort> LIMIT n)`: the ORDER BY is useless for the number, but it
+        # makes PostgreSQL walk the page's index and stop after n matches, instead of betting on a sequential
+        # scan finding n matches early (it does not when they are rare).
+        return ordered[:limit].count()
+
+    page = prepare(ordered) if prepare is not None else ordered
     if after:
-        qs = qs.filter(_after(sort, *cursor_decode(sort, after)))
-    rows: list[Model] = list(qs[: first + 1])
+        page = page.filter(_after(sort, *cursor_decode(sort, after)))
+    rows: list[Model] = list(page[: first + 1])
     items = rows[:first]
     return Page(
         items=items,

@@ -66,6 +66,53 @@ def llm_provider_set(
     return provider
 
 
+_UPDATABLE = (
+    "kind", "base_url", "api_version", "model", "structured_output", "is_enabled", "timeout_seconds",
+    "max_output_tokens", "monthly_token_budget", "input_cost_per_million", "output_cost_per_million",
+)  # fmt: skip
+_LIMITS = {"base_url": 512, "model": 128, "api_version": 32}
+MAX_MONTHLY_BUDGET = 2_000_000_000
+MAX_COST_PER_MILLION = Decimal("999999.9999")
+
+
+def llm_provider_update(*, installation: Installation, api_key: str | None = None, **changes: object) -> LlmProvider:
+    """Change the given settings (a ``None`` keeps the current value, or the default on first save).
+
+    ``api_key``: None keeps the stored key, "" removes it. Validates, then ``llm_provider_set`` writes.
+    """
+    unknown = set(changes) - set(_UPDATABLE)
+    if unknown:
+        raise TypeError(f"unknown provider settings: {sorted(unknown)}")
+    current = LlmProvider.objects.filter(installation=installation).first()
+    values = {name: getattr(current, name) for name in _UPDATABLE} if current else {}
+    values |= {name: value for name, value in changes.items() if value is not None}
+    values.setdefault("model", "")
+    for name, limit in _LIMITS.items():
+        if len(str(values.get(name) or "")) > limit:
+            raise _invalid(f"{name} is longer than {limit} characters.", name)
+    budget = values.get("monthly_token_budget")
+    if budget is not None and not 0 <= int(budget) <= MAX_MONTHLY_BUDGET:
+        raise _invalid(f"The monthly token budget must be between 0 and {MAX_MONTHLY_BUDGET}.", "monthly_token_budget")
+    for name in ("input_cost_per_million", "output_cost_per_million"):
+        cost = values.get(name)
+        if cost is not None and not Decimal(0) <= Decimal(cost) <= MAX_COST_PER_MILLION:
+            raise _invalid("A cost per million tokens must be between 0 and 999999.9999.", name)
+    if api_key is not None and len(api_key) > 1000:
+        raise _invalid("The API key is longer than 1000 characters.", "api_key")
+    return llm_provider_set(installation=installation, api_key=api_key, **values)
+
+
+def llm_provider_key_hint(provider: LlmProvider) -> str | None:
+    """The last 4 characters of the stored key (for "is it the right key?"), never more; None without one."""
+    if not provider.api_key_encrypted:
+        return None
+    try:
+        key = token_decrypt(provider.api_key_encrypted)
+    except PermanentError:
+        return None
+    return key[-4:] if len(key) >= 12 else None
+
+
 def chat_client_for(provider: LlmProvider) -> ChatClient:
     """The real client for a provider row (services take a factory argument so tests can swap it)."""
     return OpenAIChatClient(
@@ -111,7 +158,11 @@ def autopilot_rule_set(
     if intent not in CaseReason.values:
         raise _invalid(f"Unknown intent {intent!r}.", "intent")
     if is_enabled and intent in MONEY_INTENTS:
-        raise _invalid("Refunds, cancellations, returns and payments are always answered by staff.", "intent")
+        raise PermanentError(
+            SupportErrorCode.AUTOPILOT_MONEY_INTENT,
+            "Refunds, cancellations, returns and payments are always answered by staff.",
+            field="intent",
+        )
     if not 0.5 <= min_confidence <= 1.0:
         raise _invalid("The confidence threshold must be between 0.5 and 1.", "min_confidence")
     rule, _ = AutopilotRule.objects.update_or_create(

@@ -337,7 +337,10 @@ def _order_money_rules(installation: Installation, order: OrderSnapshot) -> None
             why="refunded",
             recovered=order.total_refunded,
         )
-    failed = [g for g in order.granted_refunds if g.get("status") == "FAILURE"]
+    # Grants our own refund flow made carry "[support:<key>]" and already live on the staff's case.
+    failed = [
+        g for g in order.granted_refunds if g.get("status") == "FAILURE" and "[support:" not in (g.get("reason") or "")
+    ]
     succeeded = [g for g in order.granted_refunds if g.get("status") == "SUCCESS"]
     if failed and not succeeded:
         amount = sum((Decimal(str((g.get("amount") or {}).get("amount", 0))) for g in failed), Decimal("0"))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import datetime, timedelta
+from email.utils import make_msgid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -17,7 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from saleor_support_plugin import events
-from saleor_support_plugin.errors import PermanentError, SupportErrorCode
+from saleor_support_plugin.errors import PermanentError, SupportError, SupportErrorCode
 from saleor_support_plugin.locks import case_qs_select_for_update
 from saleor_support_plugin.models import (
     Case,
@@ -36,8 +38,10 @@ from saleor_support_plugin.models.gdpr import ERASED_EMAIL_DOMAIN
 from saleor_support_plugin.selectors.feedback import (
     feedback_csat_due_case_list,
     feedback_nps_due_order_list,
+    feedback_request_get_for_token,
     order_delivered_at,
 )
+from saleor_support_plugin.services.email import outbound_email_queue
 from saleor_support_plugin.services.feedback_email import feedback_emails_requeue
 from saleor_support_plugin.services.surveys import survey_email_render
 
@@ -132,8 +136,6 @@ def feedback_request_csat_create(*, case: Case, at: datetime | None = None) -> F
     customer address, and never asked before. Writes: FeedbackRequest, OutboundEmail (the survey, sent
     through the case's outbox), CaseEvent feedback_requested. Enqueues (on commit): the e-mail send task.
     """
-    from saleor_support_plugin.services.email import outbound_email_queue
-
     at = at or timezone.now()
     with transaction.atomic():
         case = case_qs_select_for_update().select_related("customer").get(pk=case.pk)
@@ -191,10 +193,6 @@ def feedback_request_nps_create(
     Writes: FeedbackRequest (queued). Enqueues (on commit): ``feedback_email_send_task``. The order may
     have no case, so the e-mail is not an OutboundEmail; the request row tracks its delivery.
     """
-    from email.utils import make_msgid
-
-    from django.conf import settings
-
     from saleor_support_plugin.tasks import feedback_email_send_task
 
     if order.installation_id != installation.pk:
@@ -258,7 +256,13 @@ def feedback_scan(*, now: datetime | None = None) -> dict[str, int]:
     installations = Installation.objects.active().filter(pk__in=enabled.values("installation_id")).order_by("pk")
     for installation in installations:
         totals["installations"] += 1
-        for key, value in feedback_requests_due_create(installation=installation, now=now).items():
+        try:
+            counts = feedback_requests_due_create(installation=installation, now=now)
+        except SupportError:
+            # One shop's problem must not keep the others' surveys back; the next run tries again.
+            logger.exception("feedback scan failed", extra={"saleor_api_url": installation.saleor_api_url})
+            continue
+        for key, value in counts.items():
             totals[key] += value
     return totals
 
@@ -273,23 +277,31 @@ def _answer_comment(comment: str | None) -> str:
 
 
 def feedback_answer(
-    *, installation: Installation, token: str, score: int, comment: str | None = "", at: datetime | None = None
+    *,
+    installation: Installation,
+    token: str,
+    score: int,
+    comment: str | None = "",
+    respondent_email: str | None = None,
+    at: datetime | None = None,
 ) -> FeedbackRequest:
     """Record the shopper's answer to a survey, or replace their earlier one.
 
     Answering again updates rather than refuses: shoppers click a score in the e-mail and then add a
     comment, double-submit, or change their mind, and a retried request must land on the same state.
     Submitting the same answer twice changes nothing. After ``expires_at`` answers are refused.
-    Raises PermanentError: NOT_FOUND (unknown token, or another installation's), TOKEN_EXPIRED, INVALID
+    ``respondent_email`` (a signed-in shopper) must be the address the survey went to; the link alone
+    (``http/feedback_views.py``) is the credential otherwise.
+    Raises PermanentError: NOT_FOUND (unknown token, another installation's, or someone else's), TOKEN_EXPIRED, INVALID
     (score outside the kind's range, comment too long). Writes: FeedbackRequest (score, comment,
     answered_at on the first answer, answer_updated_at), CaseEvent feedback_received (CSAT, on change).
     """
-    from saleor_support_plugin.selectors.feedback import feedback_request_get_for_token
-
     at = at or timezone.now()
     text = _answer_comment(comment)
     with transaction.atomic():
         found = feedback_request_get_for_token(installation=installation, token=token)
+        if found is not None and respondent_email is not None and found.to_email != respondent_email.strip().lower():
+            found = None
         if found is None:
             raise PermanentError(SupportErrorCode.NOT_FOUND, "Unknown survey link.", field="token")
         request = FeedbackRequest.objects.select_for_update(of=("self",)).select_related("case").get(pk=found.pk)

@@ -180,6 +180,9 @@ def _erase_conversation(subject: DataSubject, needles: tuple[str, ...]) -> dict[
         if row.actor_type == "customer" or row.actor_email.lower() in subject.emails:
             row.actor_email = ""
     counts["events"] = CaseEvent.objects.bulk_update(rows, ["parameters", "actor_email"], batch_size=500)
+    # On other people's cases only the fact that she acted is kept, not who she was.
+    elsewhere_events = CaseEvent.objects.filter(installation=subject.installation).exclude(case_id__in=subject.case_ids)
+    counts["events"] += elsewhere_events.filter(subject.matches("actor_email", subject.emails)).update(actor_email="")
     return counts
 
 

@@ -79,6 +79,11 @@ def knowledge_article_update(
     return article
 
 
+def knowledge_article_delete(*, article: KnowledgeArticle) -> None:
+    """Remove an article (drafts that cited it keep their text). Writes: KnowledgeArticle."""
+    article.delete()
+
+
 def macro_docs_list(*, installation: Installation) -> list[Doc]:
     rows = Macro.objects.filter(installation=installation, is_active=True).order_by("pk")[:MAX_ROWS]
     return [Doc(f"macro:{m.pk}", m.name, m.body, m.language, m.reason) for m in rows]

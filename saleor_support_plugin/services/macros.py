@@ -34,7 +34,9 @@ def _reason(value: str) -> str:
 def _language(value: str) -> str:
     value = (value or "").strip()
     if value and (len(value) > MAX_LANGUAGE or not _LANGUAGE.fullmatch(value)):
-        raise PermanentError(SupportErrorCode.INVALID, "language must be a BCP-47 tag such as en or pt-BR.", field="language")
+        raise PermanentError(
+            SupportErrorCode.INVALID, "language must be a BCP-47 tag such as en or pt-BR.", field="language"
+        )
     return value
 
 

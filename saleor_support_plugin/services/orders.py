@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 MAX_ORDER_ID_LENGTH = 255
 # Saleor's order ids: base64 of "Order:<uuid>" (or "Order:<int>" for orders older than Saleor 3.2).
-_ORDER_GLOBAL_ID = re.compile(r"Order:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{1,18})")
+_ORDER_GLOBAL_ID = re.compile(
+    r"Order:([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|\d{1,18})"
+)
 
 
 def _order_not_found() -> PermanentError:
@@ -44,10 +46,10 @@ def order_snapshot_refresh(
 ) -> OrderSnapshot:
     """Fetch the order from Saleor (``OrderById``), pass it through the inbox, and return the fresh snapshot.
 
-    External call: Saleor ``OrderById`` with the app token (before any write). Writes: a WebhookEvent
-    (unless this exact state is already in the inbox), then whatever processing it writes (snapshots,
-    rule cases) in its own transaction. Raises NOT_FOUND when Saleor has no such order, RetryableError
-    when Saleor is unreachable.
+    External call: Saleor ``OrderById`` with the app token (before any write). Writes, in one transaction:
+    a WebhookEvent (unless this exact state is already in the inbox) and whatever processing it writes
+    (snapshots, rule cases). Raises NOT_FOUND when Saleor has no such order, RetryableError when Saleor
+    is unreachable.
     """
     if not order_id or len(order_id) > MAX_ORDER_ID_LENGTH:
         raise _order_not_found()
@@ -59,19 +61,22 @@ def order_snapshot_refresh(
     polled_at = timezone.now()
     stamp = order_stamp(order)
     version = stamp.isoformat() if stamp else json.dumps(node, sort_keys=True)
-    key = poll_dedupe_key(api_url=installation.saleor_api_url, kind=PollKind.ORDERS, object_id=order.id, version=version)
-    event = webhook_event_record(
-        installation=installation,
-        event_type=ORDER_POLLED,
-        raw_body=json.dumps({"polledAt": polled_at.isoformat(), "order": node}),
-        dedupe_key=key,
-        object_id=order.id,
-        issued_at=polled_at,
+    key = poll_dedupe_key(
+        api_url=installation.saleor_api_url, kind=PollKind.ORDERS, object_id=order.id, version=version
     )
-    if event is not None:
-        # Processed here rather than by the worker, so the caller sees the fresh state; the queued task
-        # then finds the row no longer ``received`` and does nothing.
-        webhook_event_process(event_id=event.pk)
+    with transaction.atomic():
+        event = webhook_event_record(
+            installation=installation,
+            event_type=ORDER_POLLED,
+            raw_body=json.dumps({"polledAt": polled_at.isoformat(), "order": node}),
+            dedupe_key=key,
+            object_id=order.id,
+            issued_at=polled_at,
+        )
+        if event is not None:
+            # Processed here, in the transaction that inserted it, so the caller sees the fresh state and no
+            # worker can take the row first; the task enqueued on commit finds it processed and does nothing.
+            webhook_event_process(event_id=event.pk)
     snapshot = OrderSnapshot.objects.filter(installation=installation, saleor_id=order.id).first()
     if snapshot is None:
         logger.warning("order refresh left no snapshot", extra={"saleor_api_url": installation.saleor_api_url})

@@ -4,6 +4,8 @@ returns share. Nothing here moves money; staff do that through ``services/refund
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -23,6 +25,7 @@ from saleor_support_plugin.services.refunds import RefundLine
 
 Code = SupportErrorCode
 MAX_TEXT = 5000
+MAX_ORDER_ID = 255
 
 
 def order_for_customer(
@@ -40,13 +43,15 @@ def order_for_customer(
     or guest order proof, docs §8). External call: RefundOrderState. Writes: OrderSnapshot.
     """
     email = normalize_email(customer_email)
+    if not _looks_like_order_id(order_id):
+        raise PermanentError(Code.NOT_FOUND, "Order not found.", field="order_id")  # garbage never reaches Saleor
     client = client or installation_client(installation=installation)
     try:
         order = order_refresh(installation=installation, client=client, order_id=order_id)
     except PermanentError as exc:
-        if exc.code != Code.NOT_FOUND:
+        if exc.code == Code.SALEOR_PERMISSION_DENIED:
             raise
-        order = None
+        order = None  # Saleor does not know it, or refused the id: the same answer as "not yours"
     same_email = order is not None and (order.user_email or "").strip().lower() == email
     same_user = (
         order is not None and bool(saleor_user_id) and order.user is not None and order.user.id == saleor_user_id
@@ -109,7 +114,11 @@ def refund_request(
     reason = _text(reason, "reason", 255)
     comment = (comment or "").strip()[:MAX_TEXT]
     order = order_for_customer(
-        installation=installation, order_id=order_id, customer_email=customer_email, client=client
+        installation=installation,
+        order_id=order_id,
+        customer_email=customer_email,
+        saleor_user_id=saleor_user_id,
+        client=client,
     )
     described = [_line_text(order, line) for line in lines]
     total = order.total.gross.amount if order.total else None
@@ -138,6 +147,18 @@ def refund_request(
             lines=[{"order_line_id": line.order_line_id, "quantity": line.quantity} for line in lines],
         )
     return case
+
+
+def _looks_like_order_id(order_id: str) -> bool:
+    """A Saleor order id is base64 of ``Order:<uuid or number>``."""
+    if not order_id or len(order_id) > MAX_ORDER_ID:
+        return False
+    try:
+        decoded = base64.b64decode(order_id, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    kind, _, raw = decoded.partition(":")
+    return kind == "Order" and bool(raw) and len(raw) <= 64
 
 
 def _text(value: str, field: str, limit: int) -> str:

@@ -24,23 +24,21 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 
 from saleor_support_plugin import events
 from saleor_support_plugin.conf import support_settings
-from saleor_support_plugin.errors import PermanentError, SupportError, SupportErrorCode
+from saleor_support_plugin.errors import PermanentError, SupportErrorCode
 from saleor_support_plugin.events import Actor
 from saleor_support_plugin.models import (
     Case,
     CaseStatus,
     Installation,
-    OrderSnapshot,
-    RefundLimit,
     RefundRecord,
     RefundStatus,
     ReturnRequest,
@@ -48,6 +46,11 @@ from saleor_support_plugin.models import (
 from saleor_support_plugin.saleor.client import SaleorClient
 from saleor_support_plugin.saleor.orders_api import OrderState
 from saleor_support_plugin.services.installations import installation_client
+from saleor_support_plugin.services.refund_limits import (
+    refund_limits_check,
+    refund_limits_check_early,
+    refund_refused_record,
+)
 from saleor_support_plugin.services.refund_steps import order_refresh, order_refresh_for, refund_drive
 
 Code = SupportErrorCode
@@ -94,6 +97,9 @@ def refund_issue(
     Saleor's code and message); RetryableError when Saleor could not be reached — retry with the same key.
     """
     _owned(installation, case)
+    case = Case.objects.select_related("installation").filter(pk=case.pk).first()  # guards read the current state
+    if case is None:
+        raise PermanentError(Code.NOT_FOUND, "Case not found.", field="case")
     key = _key(idempotency_key)
     wanted = _wanted(lines=lines, amount=amount, include_shipping=include_shipping, reason=reason)
     request_hash = _hash(case, wanted)
@@ -103,7 +109,7 @@ def refund_issue(
     if case.status == CaseStatus.CLOSED or not case.order_saleor_id:
         raise PermanentError(Code.INVALID, "Only an open case about an order can be refunded.", field="case")
     if amount is not None:
-        _limits_early(installation, case, amount=amount, actor=actor)
+        refund_limits_check_early(installation, case, amount=amount, actor=actor)
     client = client or installation_client(installation=installation)
     order = order_refresh(installation=installation, client=client, order_id=case.order_saleor_id)
     plan = _plan(order, wanted)
@@ -114,7 +120,7 @@ def refund_issue(
         record = RefundRecord.objects.get(installation=installation, idempotency_key=key)
         return _retry(record, request_hash=request_hash, actor=actor, client=client)
     except PermanentError as exc:
-        _refused(case, actor, exc, amount=plan.amount, currency=plan.currency)
+        refund_refused_record(case, actor, exc, amount=plan.amount, currency=plan.currency)
         raise
     return _run(record, case=case, actor=actor, client=client, order=order)
 
@@ -125,19 +131,6 @@ def refund_resume(
     """Carry an unfinished ledger row on from where it stopped (same guarantees as ``refund_issue``)."""
     _owned(installation, record)
     return _retry(record, request_hash=record.request_hash, actor=actor, client=client)
-
-
-def refund_limit_set(
-    *, installation: Installation, max_per_refund: Decimal | None, max_per_day: Decimal | None
-) -> RefundLimit:
-    """Set the installation's refund caps (None = no cap). Writes: RefundLimit."""
-    for field, value in (("max_per_refund", max_per_refund), ("max_per_day", max_per_day)):
-        if value is not None and value < 0:
-            raise PermanentError(Code.INVALID, "A refund limit cannot be negative.", field=field)
-    limit, _ = RefundLimit.objects.update_or_create(
-        installation=installation, defaults={"max_per_refund": max_per_refund, "max_per_day": max_per_day}
-    )
-    return limit
 
 
 # -- input -----------------------------------------------------------------------------------------------
@@ -152,7 +145,7 @@ class _Wanted:
 def _owned(installation: Installation, obj: Case | RefundRecord) -> None:
     # Another installation's row answers exactly like a missing one.
     if obj.installation_id != installation.pk:
-        raise PermanentError(Code.NOT_FOUND, f"{type(obj).__name__} not found.")
+        raise PermanentError(Code.NOT_FOUND, "Case not found." if isinstance(obj, Case) else "Refund not found.")
 
 
 def _key(raw: str) -> str:
@@ -232,61 +225,6 @@ def _transaction_for(order: OrderState, amount: Decimal) -> tuple[str, Decimal]:
     return tx_id, value
 
 
-# -- limits ----------------------------------------------------------------------------------------------
-def _limits_check(
-    installation: Installation, *, amount: Decimal, currency: str, lock: bool, exclude_pk: int | None = None
-) -> None:
-    qs = RefundLimit.objects.filter(installation=installation)
-    limit = (qs.select_for_update() if lock else qs).first()
-    if limit is None:
-        return
-    if limit.max_per_refund is not None and amount > limit.max_per_refund:
-        raise PermanentError(
-            Code.REFUND_LIMIT_EXCEEDED,
-            f"{amount} {currency} is above this shop's limit of {limit.max_per_refund} per refund.",
-            field="amount",
-        )
-    if limit.max_per_day is None or not currency:
-        return
-    used = (
-        RefundRecord.objects.filter(
-            installation=installation, currency=currency, created_at__gte=timezone.now() - timedelta(days=1)
-        )
-        .exclude(status=RefundStatus.FAILED)
-        .exclude(pk=exclude_pk)
-        .aggregate(total=Sum("amount"))["total"]
-    ) or Decimal(0)
-    if used + amount > limit.max_per_day:
-        raise PermanentError(
-            Code.REFUND_LIMIT_EXCEEDED,
-            f"{used} {currency} was refunded in the last 24 hours; {amount} more would pass the daily limit "
-            f"of {limit.max_per_day}.",
-            field="amount",
-        )
-
-
-def _limits_early(installation: Installation, case: Case, *, amount: Decimal, actor: Actor) -> None:
-    """Refuse an explicit amount over the limits before talking to Saleor at all."""
-    currency = case.currency or (
-        OrderSnapshot.objects.filter(installation=installation, saleor_id=case.order_saleor_id)
-        .values_list("currency", flat=True)
-        .first()
-        or ""
-    )
-    try:
-        _limits_check(installation, amount=amount, currency=currency, lock=False)
-    except PermanentError as exc:
-        _refused(case, actor, exc, amount=amount, currency=currency)
-        raise
-
-
-def _refused(case: Case, actor: Actor, exc: SupportError, *, amount: Decimal | None, currency: str) -> None:
-    if exc.code == Code.REFUND_LIMIT_EXCEEDED:
-        events.event_refund_refused(
-            case=case, actor=actor, code=exc.code, message=exc.message, amount=amount, currency=currency
-        )
-
-
 # -- the ledger row and its lease ------------------------------------------------------------------------
 def _record_open(
     case: Case,
@@ -299,7 +237,7 @@ def _record_open(
     return_request: ReturnRequest | None,
 ) -> RefundRecord:
     with transaction.atomic():
-        _limits_check(case.installation, amount=plan.amount, currency=plan.currency, lock=True)
+        refund_limits_check(case.installation, amount=plan.amount, currency=plan.currency, lock=True)
         record = RefundRecord.objects.create(
             installation_id=case.installation_id,
             case=case,
@@ -324,7 +262,7 @@ def _record_open(
     return record
 
 
-def _lease_end():
+def _lease_end() -> datetime:
     seconds = max(LEASE_MIN_SECONDS, 6 * support_settings().saleor_timeout_seconds)
     return timezone.now() + timedelta(seconds=seconds)
 
@@ -352,17 +290,17 @@ def _retry(record: RefundRecord, *, request_hash: str, actor: Actor, client: Sal
         return record
     if record.case is None:
         raise PermanentError(Code.NOT_FOUND, "The case of this refund no longer exists.")
+    client = client or installation_client(installation=record.installation)
     _claim(record)
     if record.status == RefundStatus.FAILED:
         try:
             with transaction.atomic():
-                _limits_check(
+                refund_limits_check(
                     record.installation, amount=record.amount, currency=record.currency, lock=True, exclude_pk=record.pk
                 )
         except PermanentError:
             _release(record)
             raise
-    client = client or installation_client(installation=record.installation)
     return _run(record, case=record.case, actor=actor, client=client)
 
 

@@ -246,7 +246,8 @@ def _case_learn(case: Case, triage: Triage) -> None:
 
 def _store(ctx: _Context, result: _Result, *, is_final: bool) -> MessageTriage:
     triage = result.triage
-    checked = draft_check(result.draft.body, language=triage.language)
+    # Model text is cleaned; a merchant's macro is only flagged (its words are theirs; autopilot still refuses).
+    checked = draft_check(result.draft.body, language=triage.language, strip=result.engine == TriageEngine.LLM)
     with transaction.atomic():
         case = case_qs_select_for_update().select_related("installation").get(pk=ctx.case.pk)
         row, _ = MessageTriage.objects.update_or_create(

@@ -34,7 +34,9 @@ def test_valid_structured_answer_is_stored_with_pii_restored_and_the_call_record
     # given
     order = order_snapshot(test_installation)
     case, message = open_case(test_installation, WISMO, order=order)
-    fake_llm.script = [Reply.answer(reply="Hi Ana, I will write to [EMAIL_1] once it moves. Tracking 1Z999AA10123456784.")]
+    fake_llm.script = [
+        Reply.answer(reply="Hi Ana, I will write to [EMAIL_1] once it moves. Tracking 1Z999AA10123456784.")
+    ]
 
     # when
     triage = message_triage(message_id=message.pk)
@@ -45,7 +47,12 @@ def test_valid_structured_answer_is_stored_with_pii_restored_and_the_call_record
     draft = ReplyDraft.objects.get(message=message)
     assert "ana.silva@example.com" in draft.body and draft.citations == ["order"]
     call = LlmCall.objects.get(message=message)
-    assert (call.purpose, call.outcome, call.prompt_version, call.model) == ("triage_draft", "ok", "triage_draft.v1", "fake-model")
+    assert (call.purpose, call.outcome, call.prompt_version, call.model) == (
+        "triage_draft",
+        "ok",
+        "triage_draft.v1",
+        "fake-model",
+    )
     assert call.tokens_in > 0 and call.tokens_out > 0 and call.estimated_cost > 0
     sent = json.dumps(fake_llm.requests[0], ensure_ascii=False)
     assert "ana.silva@example.com" not in sent and "912 345 678" not in sent and "Rua das Flores" not in sent
@@ -57,7 +64,10 @@ def test_valid_structured_answer_is_stored_with_pii_restored_and_the_call_record
 
 def test_malformed_json_is_repaired_with_one_more_call(test_installation, llm_provider, fake_llm):
     case, message = open_case(test_installation, "I want to return these shoes, they are too small")
-    fake_llm.script = [Reply(content='{"intent": "return_request", "sentiment": 0,'), Reply.answer(intent="return_request")]
+    fake_llm.script = [
+        Reply(content='{"intent": "return_request", "sentiment": 0,'),
+        Reply.answer(intent="return_request"),
+    ]
 
     triage = message_triage(message_id=message.pk)
 
@@ -89,8 +99,15 @@ def test_refusal_falls_back_offline_without_repair(test_installation, llm_provid
     assert _outcomes(message) == [("triage_draft", "refusal")]
 
 
-@pytest.mark.parametrize(("reply", "outcome"), [(Reply(status=429), "rate_limited"), (Reply(status=500), "server_error"),
-                                                (Reply(status=503), "server_error"), (Reply(delay=1.5), "timeout")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("reply", "outcome"),
+    [
+        (Reply(status=429), "rate_limited"),
+        (Reply(status=500), "server_error"),
+        (Reply(status=503), "server_error"),
+        (Reply(delay=1.5), "timeout"),
+    ],
+)
 def test_transient_errors_store_a_provisional_triage_and_ask_celery_to_retry(
     test_installation, llm_provider, fake_llm, reply, outcome
 ):
@@ -151,11 +168,17 @@ def test_task_failure_hook_finalises_offline(test_installation, llm_provider, fa
         message_triage(message_id=message.pk, final_attempt=False)
 
     # when
-    MessageTriageTask().on_failure(LlmUnavailableError("x", outcome="rate_limited", latency_ms=1), "t", (message.pk,), {}, None)
+    MessageTriageTask().on_failure(
+        LlmUnavailableError("x", outcome="rate_limited", latency_ms=1), "t", (message.pk,), {}, None
+    )
 
     # then
     triage = MessageTriage.objects.get(message=message)
-    assert (triage.is_final, triage.engine, triage.fallback_reason) == (True, "offline", "task_failed:LlmUnavailableError")
+    assert (triage.is_final, triage.engine, triage.fallback_reason) == (
+        True,
+        "offline",
+        "task_failed:LlmUnavailableError",
+    )
 
 
 def test_fallback_without_any_provider_is_offline(test_installation):

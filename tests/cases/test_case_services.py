@@ -8,7 +8,7 @@ import pytest
 
 from saleor_support_plugin.errors import PermanentError
 from saleor_support_plugin.events import Actor
-from saleor_support_plugin.models import Case, CaseEvent, CaseStatus, Customer, Message, OutboundEmail
+from saleor_support_plugin.models import Case, CaseEvent, CaseStatus, Customer, Message, OutboundEmail, SlaCheck
 from saleor_support_plugin.services.cases import (
     case_assign,
     case_merge,
@@ -95,9 +95,10 @@ def test_staff_reply_stops_first_response_clock_and_emails_the_customer(
 def test_waiting_on_customer_pauses_sla_and_their_reply_reopens(test_installation):
     case = _open(test_installation)
     due = case.resolution_due_at
+    assert SlaCheck.objects.filter(case=case).exists()
     case_status_set(case=case, status=CaseStatus.PENDING_CUSTOMER, actor=STAFF, at=TUESDAY_10 + timedelta(hours=1))
     case.refresh_from_db()
-    assert case.sla_paused_at is not None and case.sla_next_check_at is None
+    assert case.sla_paused_at is not None and not SlaCheck.objects.filter(case=case).exists()
 
     case_message_receive(
         case=case,
@@ -111,6 +112,7 @@ def test_waiting_on_customer_pauses_sla_and_their_reply_reopens(test_installatio
     assert case.status == CaseStatus.OPEN
     assert case.sla_paused_at is None
     assert case.resolution_due_at == due + timedelta(hours=2)  # two business hours spent waiting
+    assert SlaCheck.objects.filter(case=case).exists()  # the scan looks at it again
 
 
 def test_transitions_table_is_enforced(test_installation):
@@ -128,7 +130,8 @@ def test_resolve_records_recovered_amount_and_reopen_restarts(test_installation)
     case = _open(test_installation)
     case_resolve(case=case, actor=STAFF, recovered_amount=40, why="paid by phone")
     case.refresh_from_db()
-    assert (case.status, case.recovered_amount, case.sla_next_check_at) == (CaseStatus.RESOLVED, 40, None)
+    assert (case.status, case.recovered_amount) == (CaseStatus.RESOLVED, 40)
+    assert not SlaCheck.objects.filter(case=case).exists()
 
     case_message_receive(
         case=case, body="Actually, one more thing", channel="storefront", author_email="ana@example.com"
@@ -136,6 +139,7 @@ def test_resolve_records_recovered_amount_and_reopen_restarts(test_installation)
 
     case.refresh_from_db()
     assert case.status == CaseStatus.OPEN and case.resolved_at is None
+    assert SlaCheck.objects.filter(case=case).exists()  # clocks restarted
     assert _types(case)[-2:] == ["message_received", "case_reopened"]
 
 

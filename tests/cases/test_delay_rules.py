@@ -162,3 +162,18 @@ def test_delay_scan_touches_only_due_orders_of_every_installation(test_installat
     assert delay_scan(now=MONDAY_10) == 1
     due.refresh_from_db()
     assert due.delay_check_at is not None and due.delay_check_at > MONDAY_10
+
+
+def test_failed_refund_we_issued_ourselves_opens_no_second_case(test_installation):
+    # the staff refund flow marks its grants; its failures already sit on the staff member's case
+    grant = {
+        "id": "g1",
+        "status": "FAILURE",
+        "reason": "Damaged (support case #4) [support:abc]",
+        "amount": {"amount": 20.0},
+    }
+    order = _order(test_installation, granted_refunds=[grant], status="FULFILLED")
+
+    _evaluate(test_installation, order, MONDAY_10)
+
+    assert not Case.objects.filter(rule=CaseRule.REFUND_FAILED).exists()

@@ -1,4 +1,4 @@
-"""`saleor-support replay`: failed inbox rows go back to `received` and are enqueued once more."""
+"""`saleor-support replay`: failed inbox rows go back to `received` (due now, fresh attempts) and a drain is kicked."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from saleor_support_plugin.cli import main
 from saleor_support_plugin.models import EventStatus, OrderSnapshot, WebhookEvent
 from saleor_support_plugin.services.inbox import webhook_dedupe_key
-from saleor_support_plugin.tasks import webhook_event_process_task
+from saleor_support_plugin.tasks import inbox_drain_task
 from tests.conftest import make_installation
 from tests.fixtures.recordings import RECORDED_API_URL, recorded
 
@@ -57,7 +57,7 @@ def test_replay_resets_failed_rows_and_enqueues_them(failed_events, capsys, djan
     with django_capture_on_commit_callbacks() as callbacks:
         code = main(["replay"])
 
-    # then every failed row is received again with its error cleared, and one task per row is enqueued
+    # then every failed row is received again, due now, with its error and attempts cleared, and one drain kicked
     out = capsys.readouterr().out
     assert code == 0
     assert f"re-queued 3 failed events: {real.pk}, {second.pk}, {third.pk}" in out
@@ -67,11 +67,14 @@ def test_replay_resets_failed_rows_and_enqueues_them(failed_events, capsys, djan
         third.pk: "received",
         done.pk: "processed",
     }
-    assert set(WebhookEvent.objects.filter(status="received").values_list("last_error", flat=True)) == {""}
-    assert len(callbacks) == 3
+    replayed = WebhookEvent.objects.filter(status="received")
+    assert set(replayed.values_list("last_error", "attempts", "next_attempt_at")) == {("", 0, None)}
+    assert len(callbacks) == 1
 
-    # and the worker (the task, called directly) now turns the recorded order into a snapshot
-    assert webhook_event_process_task(real.pk) == EventStatus.PROCESSED
+    # and the worker's drain (the task, called directly) now turns the recorded order into a snapshot
+    inbox_drain_task()
+    real.refresh_from_db()
+    assert real.status == EventStatus.PROCESSED
     assert OrderSnapshot.objects.get().status == json.loads(real.raw_body)["order"]["status"]
 
 

@@ -1,10 +1,11 @@
 """The production pipeline as separate processes: gunicorn → PostgreSQL inbox → Redis → a real Celery worker.
 
-The second test SIGKILLs the worker (main process and pool child) while it is blocked inside a task and
-proves the acks_late + reject_on_worker_lost + visibility-timeout contract: the half-done transaction
-rolls back, the row stays ``received``, Redis redelivers the unacknowledged message to a new worker, and
-every event ends ``processed`` exactly once with the right final snapshot. The inbox sweeper cannot be
-what saves it: no beat runs here, and it only picks rows older than two minutes anyway.
+A new inbox row kicks a drain (``inbox_drain_task``, one Redis SET NX per row, a publish only when no drain is
+pending); the worker's drain processes every due row. The second test SIGKILLs the worker (main process and
+pool child) while its drain is blocked inside a row's transaction and proves the acks_late +
+reject_on_worker_lost + visibility-timeout contract: the half-done transaction rolls back, the rows stay
+``received``, Redis redelivers the unacknowledged drain to a new worker, and every event ends ``processed``
+exactly once with the right final snapshot. The inbox sweeper cannot be what saves it: no beat runs here.
 """
 
 from __future__ import annotations
@@ -159,9 +160,10 @@ def test_http_webhook_goes_through_a_real_worker_into_the_snapshot(stack):
     # when Saleor posts a signed ORDER_CREATED over HTTP
     response = stack.post(CREATED)
 
-    # then it is accepted, stored, and the worker turns it into the order snapshot
+    # then it is accepted, stored, and the worker's drain turns it into the order snapshot
     assert response.status_code == 200, response.text
     wait_until(_all_processed(1), timeout=TIMEOUT, what="ORDER_CREATED to be processed", log=stack.logs)
+    assert "saleor_support_plugin.tasks.inbox_drain_task" in worker.tail(200)
     snapshot = OrderSnapshot.objects.get(saleor_id=_order_id(CREATED))
     assert snapshot.status == "UNCONFIRMED"
     assert snapshot.source_event_id == _event("ORDER_CREATED").pk
@@ -199,7 +201,7 @@ def test_sigkilled_worker_mid_task_loses_nothing_and_redelivery_finishes(stack):
     wait_until(_all_processed(1), timeout=TIMEOUT, what="ORDER_CREATED to be processed", log=stack.logs)
     order_id = _order_id(CREATED)
 
-    # and this test holds the order snapshot's row lock, so the next task blocks inside its transaction
+    # and this test holds the order snapshot's row lock, so the next drain blocks inside a row's transaction
     with transaction.atomic():
         OrderSnapshot.objects.select_for_update().get(saleor_id=order_id)
         for recording in (EXPIRED, UPDATED):
@@ -217,7 +219,8 @@ def test_sigkilled_worker_mid_task_loses_nothing_and_redelivery_finishes(stack):
         worker.popen.wait(TIMEOUT)
         killed_at = time.monotonic()
 
-        # then nothing was lost and nothing half-written: both events are still received, never counted
+        # then nothing was lost and nothing half-written: both events are still received, never counted (the
+        # blocked one's attempt rolled back with its transaction; the other was never reached)
         pending = list(WebhookEvent.objects.filter(event_type__in=["ORDER_EXPIRED", "ORDER_UPDATED"]))
         assert [(e.status, e.attempts) for e in pending] == [("received", 0), ("received", 0)]
         snapshot = OrderSnapshot.objects.get(saleor_id=order_id)
@@ -230,7 +233,7 @@ def test_sigkilled_worker_mid_task_loses_nothing_and_redelivery_finishes(stack):
     wait_until(lambda: _backend_gone(blocked_pid), timeout=TIMEOUT, what="the dead worker's DB session to end")
     assert _event("ORDER_EXPIRED").status == "received" and _event("ORDER_UPDATED").status == "received"
 
-    # when a new worker starts after the visibility timeout (Redis gives back unacknowledged messages)
+    # when a new worker starts after the visibility timeout (Redis gives back the unacknowledged drain)
     time.sleep(max(0.0, killed_at + VISIBILITY_TIMEOUT + 1.5 - time.monotonic()))
     stack.start_worker()
 

@@ -33,7 +33,7 @@ def case(installation: Installation, *, created_at: datetime, resolver: str = ""
     """A case as the services would leave it; ``resolver`` writes the case_resolved event (rule/staff/customer)."""
     row = Case.objects.create(
         installation=installation,
-        number=next(_numbers),
+        number=kw.pop("number", None) or next(_numbers),
         subject=kw.pop("subject", "Where is my parcel?"),
         reply_token=secrets.token_hex(12),
         created_at=created_at,

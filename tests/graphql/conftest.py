@@ -163,7 +163,9 @@ def other_installation(db) -> Installation:
     return make_installation(api_url=OTHER_API_URL, app_id=OTHER_APP_ID, jwks=other_key()[1])
 
 
-def make_order(installation: Installation, *, saleor_id: str = ORDER_A, number: str = "1001", **fields) -> OrderSnapshot:
+def make_order(
+    installation: Installation, *, saleor_id: str = ORDER_A, number: str = "1001", **fields
+) -> OrderSnapshot:
     now = timezone.now()
     defaults = {
         "number": number,

@@ -29,7 +29,9 @@ def test_missing_token_is_401_with_a_graphql_shaped_body(gql, test_installation)
     assert result.status == 401
     assert result.body == {
         "data": None,
-        "errors": [{"message": "Authentication required: send a Saleor token.", "extensions": {"code": "UNAUTHORIZED"}}],
+        "errors": [
+            {"message": "Authentication required: send a Saleor token.", "extensions": {"code": "UNAUTHORIZED"}}
+        ],
     }
 
 
@@ -127,7 +129,9 @@ def test_jwks_unreachable_is_503_not_401(gql, db, fake_saleor):
 def test_oversized_request_is_413_before_it_is_read(client, test_installation):
     limit = support_settings().graphql_max_body_bytes
     body = json.dumps({"query": "{ cases { totalCount } }", "variables": {"x": "a" * limit}})
-    response = client.post("/graphql/staff/", data=body, content_type="application/json", **staff_headers(test_installation))
+    response = client.post(
+        "/graphql/staff/", data=body, content_type="application/json", **staff_headers(test_installation)
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -135,9 +139,9 @@ def test_oversized_request_is_413_before_it_is_read(client, test_installation):
 @pytest.mark.parametrize(
     "query",
     [
-        "{ cases(first: \"ten\") { totalCount } }",  # wrong type
+        '{ cases(first: "ten") { totalCount } }',  # wrong type
         "{ cases { nope } }",  # unknown field
-        "mutation { caseReply(body: \"x\") { errors { code } } }",  # missing argument
+        'mutation { caseReply(body: "x") { errors { code } } }',  # missing argument
         "{ cases(first: 5) { ",  # syntax error
     ],
 )
@@ -148,7 +152,9 @@ def test_invalid_documents_are_graphql_errors_not_500(gql, test_installation, qu
 
 
 def test_not_json_is_400(client, test_installation):
-    response = client.post("/graphql/staff/", data="{", content_type="application/json", **staff_headers(test_installation))
+    response = client.post(
+        "/graphql/staff/", data="{", content_type="application/json", **staff_headers(test_installation)
+    )
     assert response.status_code == 400
 
 

@@ -24,7 +24,9 @@ def _claims(**overrides: object) -> dict:
 
 
 def _decode(token: str, **kw):
-    return saleor_jwt_decode(token=token, jwks=signing_jwks(), issuer=ISSUER, token_type=kw.pop("type", "thirdparty"), **kw)
+    return saleor_jwt_decode(
+        token=token, jwks=signing_jwks(), issuer=ISSUER, token_type=kw.pop("type", "thirdparty"), **kw
+    )
 
 
 def test_valid_dashboard_token_yields_its_claims():

@@ -15,7 +15,8 @@ from saleor_support_plugin.errors import PermanentError, RetryableError, Support
 from saleor_support_plugin.models import CaseEvent, CaseStatus, RefundRecord, RefundStatus
 from saleor_support_plugin.services.cases import case_status_set
 from saleor_support_plugin.services.installations import installation_client
-from saleor_support_plugin.services.refunds import RefundLine, refund_issue, refund_limit_set, refund_resume
+from saleor_support_plugin.services.refund_limits import refund_limit_set
+from saleor_support_plugin.services.refunds import RefundLine, refund_issue, refund_resume
 from tests.refunds.shop import APP_ID, STAFF, event_types, mutations, open_case, put_order
 
 KEY = "refund-7d1c2a9e"
@@ -327,11 +328,12 @@ def test_a_ledger_row_of_another_installation_cannot_be_resumed(installation, ot
     assert caught.value.code == SupportErrorCode.NOT_FOUND
 
 
-def test_line_quantities_are_capped_across_all_grants(installation, saleor):
-    # given both tees already refunded
-    order = put_order(saleor, behaviour="sync_success")
+def test_line_quantities_are_capped_across_all_grants_even_failed_ones(installation, saleor):
+    # given both tees granted once already, in a grant whose refund failed (it still counts, §7.3)
+    order = put_order(saleor, behaviour="no_webhook")
     case = open_case(installation, order)
-    issue(installation, case, key="refund-both-tees", lines=tee(order, 2))
+    with pytest.raises(PermanentError):
+        issue(installation, case, key="refund-both-tees", lines=tee(order, 2))
 
     # when another tee is refunded under a new key
     with pytest.raises(PermanentError) as caught:

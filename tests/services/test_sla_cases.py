@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta
 from itertools import count
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from saleor_support_plugin.models import (
     BusinessCalendar,
@@ -19,6 +21,7 @@ from saleor_support_plugin.models import (
     CasePriority,
     CaseReason,
     CaseStatus,
+    SlaCheck,
     SlaPolicy,
 )
 from saleor_support_plugin.services.sla import (
@@ -69,6 +72,11 @@ def apply(case: Case, fields: list[str]) -> Case:
     case.save(update_fields=fields)
     case.refresh_from_db()
     return case
+
+
+def next_check(case: Case) -> datetime | None:
+    """When the scan looks at ``case`` next (its ``SlaCheck`` row); ``None`` when no check is pending."""
+    return SlaCheck.objects.filter(case=case).values_list("next_check_at", flat=True).first()
 
 
 def events(case: Case, type_: str | None = None) -> list[CaseEvent]:
@@ -164,16 +172,17 @@ def test_start_sets_due_times_and_first_check(test_installation):
 
     # then first response is due after 8 business hours, resolution after 48, and the scan first looks
     # an hour before the first response is due
-    assert set(fields) == {"sla_policy", "first_response_due_at", "resolution_due_at", "sla_next_check_at"}
+    assert set(fields) == {"sla_policy", "first_response_due_at", "resolution_due_at"}
     assert case.sla_policy.priority == "normal"
     assert case.first_response_due_at == utc(2026, 11, 17, 10, 0)
     assert case.resolution_due_at == utc(2026, 11, 24, 10, 0)
-    assert case.sla_next_check_at == utc(2026, 11, 17, 9, 0)
+    assert next_check(case) == utc(2026, 11, 17, 9, 0)
 
 
 def test_warning_is_due_in_business_time_before_a_monday_morning_target(test_installation):
     # given a normal case opened Friday 09:30: first response due Monday 09:30
     case = started(test_installation, at=utc(2026, 11, 20, 9, 30))
+    first_look = next_check(case)
 
     # when the scan runs on Friday 16:29 and 16:31
     early = sla_scan(now=utc(2026, 11, 20, 16, 29))
@@ -181,11 +190,10 @@ def test_warning_is_due_in_business_time_before_a_monday_morning_target(test_ins
 
     # then the first look is Friday 16:30 (an hour of business time before), not Monday 08:30
     assert case.first_response_due_at == utc(2026, 11, 23, 9, 30)
-    assert case.sla_next_check_at == utc(2026, 11, 20, 16, 30)
-    case.refresh_from_db()
+    assert first_look == utc(2026, 11, 20, 16, 30)
     assert early["checked"] == 0
     assert counts["warned"] == 1
-    assert case.sla_next_check_at == utc(2026, 11, 23, 9, 30)
+    assert next_check(case) == utc(2026, 11, 23, 9, 30)
 
 
 def test_pause_over_the_weekend_moves_due_by_business_time_only(test_installation):
@@ -197,7 +205,7 @@ def test_pause_over_the_weekend_moves_due_by_business_time_only(test_installatio
     # when it waits on the customer from Friday 16:00 to Monday 10:00 (66 wall hours, 2 business hours)
     case.status = CaseStatus.PENDING_CUSTOMER
     case = apply(case, sla_case_pause(case=case, at=utc(2026, 11, 20, 16, 0)) + ["status"])
-    assert case.sla_next_check_at is None
+    assert next_check(case) is None
     case.status = CaseStatus.OPEN
     case = apply(case, sla_case_resume(case=case, at=utc(2026, 11, 23, 10, 0)) + ["status"])
 
@@ -206,7 +214,7 @@ def test_pause_over_the_weekend_moves_due_by_business_time_only(test_installatio
     assert case.resolution_due_at == utc(2026, 11, 30, 14, 0)
     assert case.sla_paused_at is None
     assert case.sla_paused_seconds == 2 * 3600
-    assert case.sla_next_check_at == utc(2026, 11, 23, 13, 0)
+    assert next_check(case) == utc(2026, 11, 23, 13, 0)
     assert [(e.type, e.parameters) for e in events(case)] == [
         ("sla_paused", {}),
         ("sla_resumed", {"paused_business_minutes": 120}),
@@ -239,7 +247,7 @@ def test_first_response_stops_that_clock(test_installation):
     # then only the resolution clock runs: the next look is its warning, and the scan never breaches
     # the first response
     assert case.first_responded_at == utc(2026, 11, 16, 15, 0)
-    assert case.sla_next_check_at == utc(2026, 11, 24, 9, 0)
+    assert next_check(case) == utc(2026, 11, 24, 9, 0)
     assert sla_scan(now=utc(2026, 11, 17, 12, 0))["checked"] == 0
     case.refresh_from_db()
     assert not case.sla_first_response_breached
@@ -285,7 +293,7 @@ def test_recompute_after_priority_change_honours_time_paused(test_installation):
     assert case.sla_policy.priority == "high"
     assert case.first_response_due_at == utc(2026, 11, 23, 10, 0)  # Fri 12–17 (5 h) + Mon 09–10 (1 h)
     assert case.resolution_due_at == utc(2026, 11, 25, 14, 0)  # 24 h + 2 h: Fri 5 h, Mon 8, Tue 8, Wed 5
-    assert case.sla_next_check_at == utc(2026, 11, 23, 9, 0)  # already inside the warning: look now
+    assert next_check(case) == utc(2026, 11, 23, 9, 0)  # already inside the warning: look now
 
 
 def test_recompute_keeps_breach_flags(test_installation):
@@ -317,7 +325,7 @@ def test_stop_ends_checks_and_records_a_late_resolution(test_installation):
     late = apply(late, sla_case_stop(case=late, at=utc(2026, 11, 25, 12, 0)) + ["status"])
 
     # then neither is checked again; the late one carries its resolution breach
-    assert on_time.sla_next_check_at is None and late.sla_next_check_at is None
+    assert next_check(on_time) is None and next_check(late) is None
     assert not on_time.sla_resolution_breached
     assert late.sla_resolution_breached
     assert [e.parameters["target"] for e in events(late, "sla_breached")] == ["resolution"]
@@ -343,7 +351,7 @@ def test_scan_warns_once(test_installation):
         ("sla_warning", {"target": "first_response", "due_at": "2026-11-17T10:00:00+00:00"}, "system")
     ]
     assert case.sla_warned
-    assert case.sla_next_check_at == utc(2026, 11, 17, 10, 0)
+    assert next_check(case) == utc(2026, 11, 17, 10, 0)
 
 
 def test_scan_breaches_once_and_escalates_one_step(test_installation):
@@ -366,7 +374,7 @@ def test_scan_breaches_once_and_escalates_one_step(test_installation):
         ("sla_breached", {"target": "first_response", "due_at": "2026-11-17T10:00:00+00:00"}),
         ("priority_changed", {"priority": "high", "previous": "normal", "why": "sla_breach"}),
     ]
-    assert case.sla_next_check_at == utc(2026, 11, 24, 10, 0)
+    assert next_check(case) == utc(2026, 11, 24, 10, 0)
 
 
 def test_scan_that_jumps_straight_to_breach_still_warns_for_the_resolution_later(test_installation):
@@ -376,7 +384,7 @@ def test_scan_that_jumps_straight_to_breach_still_warns_for_the_resolution_later
     # when the scan runs late, then again when the resolution nears
     sla_scan(now=utc(2026, 11, 17, 10, 30))
     case.refresh_from_db()
-    next_look = case.sla_next_check_at
+    next_look = next_check(case)
     counts = sla_scan(now=utc(2026, 11, 24, 9, 10))
 
     # then the breach came without a warning, and the resolution got its warning on time
@@ -397,7 +405,7 @@ def test_both_targets_breached_in_one_scan_escalate_one_step(test_installation):
     assert counts == {"checked": 1, "warned": 0, "breached": 2, "escalated": 1}
     assert sorted(e.parameters["target"] for e in events(case, "sla_breached")) == ["first_response", "resolution"]
     assert case.priority == CasePriority.HIGH
-    assert case.sla_next_check_at is None
+    assert next_check(case) is None
 
 
 def test_urgent_case_is_not_escalated_further(test_installation):
@@ -482,14 +490,15 @@ def test_case_without_policy_leaves_the_scan_queue(test_installation):
     # given a due case whose policy was deleted meanwhile
     case = started(test_installation)
     Case.objects.filter(pk=case.pk).update(sla_policy=None)
+    case.refresh_from_db()
 
     # when the scan runs
     counts = sla_scan(now=utc(2026, 11, 17, 12, 0))
 
-    # then it is read once, nothing is written for it, and it is not due any more
-    case.refresh_from_db()
+    # then it is read once, its case row is not written, and its pending check is gone
     assert counts == {"checked": 1, "warned": 0, "breached": 0, "escalated": 0}
-    assert case.sla_next_check_at is None
+    assert Case.objects.get(pk=case.pk).updated_at == case.updated_at
+    assert next_check(case) is None
     assert events(case) == []
 
 
@@ -509,7 +518,7 @@ def test_broken_calendar_does_not_stall_the_scan(test_installation):
     healthy.refresh_from_db()
     assert counts["checked"] == 2 and counts["breached"] == 1
     assert healthy.sla_first_response_breached
-    assert broken.sla_next_check_at == now + timedelta(hours=1)
+    assert next_check(broken) == now + timedelta(hours=1)
     assert events(broken) == []
 
 
@@ -523,7 +532,7 @@ def test_beat_task_runs_the_scan(test_installation):
     # then the case was scanned
     case.refresh_from_db()
     assert counts["checked"] == 1 and counts["breached"] == 2
-    assert case.sla_next_check_at is None
+    assert next_check(case) is None
 
 
 def test_row_by_row_writer_gives_the_same_result(test_installation, monkeypatch):
@@ -539,10 +548,140 @@ def test_row_by_row_writer_gives_the_same_result(test_installation, monkeypatch)
     warned.refresh_from_db()
     breached.refresh_from_db()
     assert counts == {"checked": 2, "warned": 1, "breached": 1, "escalated": 1}
-    assert warned.sla_warned and warned.sla_next_check_at == utc(2026, 11, 17, 10, 0)
+    assert warned.sla_warned and next_check(warned) == utc(2026, 11, 17, 10, 0)
     assert breached.sla_first_response_breached and breached.priority == CasePriority.HIGH
-    assert breached.sla_next_check_at == utc(2026, 11, 23, 9, 0)  # the resolution's warning
+    assert next_check(breached) == utc(2026, 11, 23, 9, 0)  # the resolution's warning
     assert [(e.type, e.parameters, e.actor_type) for e in events(breached)] == [
         ("sla_breached", {"target": "first_response", "due_at": "2026-11-16T10:00:00+00:00"}, "system"),
         ("priority_changed", {"priority": "high", "previous": "normal", "why": "sla_breach"}, "system"),
     ]
+
+
+# -- the pending check row (support_sla_check) -------------------------------------------------------------
+
+
+def test_pause_removes_the_pending_check_and_resume_brings_it_back(test_installation):
+    # given a running case: a check is pending
+    case = started(test_installation)
+    assert next_check(case) == utc(2026, 11, 17, 9, 0)
+
+    # when it waits on the customer, then the customer answers
+    case.status = CaseStatus.PENDING_CUSTOMER
+    case = apply(case, sla_case_pause(case=case, at=utc(2026, 11, 16, 11, 0)) + ["status"])
+    paused_rows = SlaCheck.objects.filter(case=case).count()
+    case.status = CaseStatus.OPEN
+    case = apply(case, sla_case_resume(case=case, at=utc(2026, 11, 16, 13, 0)) + ["status"])
+
+    # then no row exists while paused, and one (with the due time moved by 2 business hours) after
+    assert paused_rows == 0
+    assert case.first_response_due_at == utc(2026, 11, 17, 12, 0)
+    assert list(SlaCheck.objects.filter(case=case).values_list("installation_id", "next_check_at")) == [
+        (test_installation.pk, utc(2026, 11, 17, 11, 0))
+    ]
+
+
+def test_stop_removes_the_pending_check(test_installation):
+    # given a running case, and a case without a policy (nothing pending)
+    case = started(test_installation)
+    nothing = started(test_installation, priority="nonsense")
+    assert nothing.sla_policy_id is None and next_check(nothing) is None
+
+    # when the case is resolved
+    case.status = CaseStatus.RESOLVED
+    apply(case, sla_case_stop(case=case, at=utc(2026, 11, 16, 12, 0)) + ["status"])
+
+    # then its row is deleted, and no row was ever made for the case without a policy
+    assert SlaCheck.objects.filter(case__in=[case, nothing]).count() == 0
+
+
+def test_clock_writes_its_check_in_one_statement(test_installation):
+    # given a running case
+    case = started(test_installation)
+
+    # when it is paused and resumed
+    with CaptureQueriesContext(connection) as paused:
+        case.status = CaseStatus.PENDING_CUSTOMER
+        case = apply(case, sla_case_pause(case=case, at=utc(2026, 11, 16, 11, 0)) + ["status"])
+    with CaptureQueriesContext(connection) as resumed:
+        case.status = CaseStatus.OPEN
+        case = apply(case, sla_case_resume(case=case, at=utc(2026, 11, 16, 13, 0)) + ["status"])
+
+    # then each wrote the check row with one statement (a DELETE, an upsert), and no SELECT of it
+    def on_checks(captured):
+        return [q["sql"].split()[0] for q in captured.captured_queries if "support_sla_check" in q["sql"]]
+
+    assert on_checks(paused) == ["DELETE"]
+    assert on_checks(resumed) == ["INSERT"]
+
+
+def test_check_is_written_in_the_callers_transaction(test_installation):
+    # given a running case
+    case = started(test_installation)
+
+    # when a pause is rolled back with the rest of the caller's transaction
+    with pytest.raises(RuntimeError), transaction.atomic():
+        case.status = CaseStatus.PENDING_CUSTOMER
+        apply(case, sla_case_pause(case=case, at=utc(2026, 11, 16, 11, 0)) + ["status"])
+        raise RuntimeError("the service failed after pausing")
+
+    # then the pending check is still there, unchanged
+    assert next_check(case) == utc(2026, 11, 17, 9, 0)
+
+
+@pytest.mark.parametrize("set_based", [True, False], ids=["set-based", "row-by-row"])
+def test_scan_leaves_a_check_row_exactly_for_the_cases_still_pending(test_installation, monkeypatch, set_based):
+    # given cases in every state, scanned on Tuesday 09:30
+    if not set_based:
+        monkeypatch.setattr(scan_writes, "SET_BASED_VENDORS", frozenset())
+    now = utc(2026, 11, 17, 9, 30)
+    warned = started(test_installation)  # first response due Tuesday 10:00: warned
+    breached_once = started(test_installation, at=utc(2026, 11, 13, 10, 0))  # first response breached
+    breached_both = started(test_installation, at=utc(2026, 11, 2, 10, 0))  # both targets breached
+    later = started(test_installation, at=utc(2026, 11, 17, 9, 0))  # not due yet
+    no_policy = started(test_installation)
+    Case.objects.filter(pk=no_policy.pk).update(sla_policy=None)  # policy gone: its row is stale
+    paused = started(test_installation)
+    paused.status = CaseStatus.PENDING_CUSTOMER
+    apply(paused, sla_case_pause(case=paused, at=utc(2026, 11, 16, 11, 0)) + ["status"])
+    resolved = started(test_installation)
+    resolved.status = CaseStatus.RESOLVED
+    apply(resolved, sla_case_stop(case=resolved, at=utc(2026, 11, 16, 11, 0)) + ["status"])
+
+    # when the scan runs
+    counts = sla_scan(now=now)
+
+    # then rows remain only for the cases that still have something to wait for, all in the future
+    assert counts == {"checked": 4, "warned": 1, "breached": 3, "escalated": 2}
+    assert dict(SlaCheck.objects.values_list("case_id", "next_check_at")) == {
+        warned.pk: utc(2026, 11, 17, 10, 0),
+        breached_once.pk: utc(2026, 11, 23, 9, 0),
+        later.pk: next_check(later),
+    }
+    assert next_check(later) > now
+    assert {breached_both.pk, no_policy.pk, paused.pk, resolved.pk}.isdisjoint(
+        SlaCheck.objects.values_list("case_id", flat=True)
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_scan_skips_a_case_another_transaction_holds_and_fills_the_batch_past_it(test_installation):
+    # given three due cases, the oldest locked by another transaction (a case service in progress)
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL")
+    import psycopg
+
+    held, *free = [started(test_installation, at=utc(2026, 11, 16, 10, minute)) for minute in range(3)]
+    settings = connection.settings_dict
+    conninfo = {"dbname": settings["NAME"], "user": settings["USER"], "host": settings["HOST"] or None}
+    with psycopg.connect(**conninfo, port=settings["PORT"] or None, password=settings["PASSWORD"] or None) as other:
+        other.execute("SELECT 1 FROM support_case WHERE id = %s FOR UPDATE", [held.pk])
+
+        # when a scan runs with batches of two
+        counts = sla_scan(now=utc(2026, 11, 17, 12, 0), batch=2)
+        other.rollback()
+
+    # then it did not wait: the first batch was filled past the locked case, which stays due for the next scan
+    assert counts["checked"] == 2
+    assert next_check(held) == utc(2026, 11, 17, 9, 0)
+    assert all(next_check(case) > utc(2026, 11, 17, 12, 0) for case in free)
+    assert events(held) == []

@@ -2,32 +2,316 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
-from saleor_support_plugin.models import EventStatus, WebhookEvent
-from saleor_support_plugin.tasks import inbox_sweep_task, webhook_event_process_task
+from saleor_support_plugin import inbox_drain
+from saleor_support_plugin.errors import RetryableError, SupportErrorCode
+from saleor_support_plugin.models import EventStatus, OrderSnapshot, WebhookEvent
+from saleor_support_plugin.services.inbox import MAX_ATTEMPTS, webhook_event_record
+from saleor_support_plugin.tasks import inbox_drain_task, inbox_sweep_task, webhook_event_process_task
+from tests.fixtures.recordings import post_recorded, recorded
 
 
 def _event(installation, key: str, **kw) -> WebhookEvent:
     kw.setdefault("event_type", "ORDER_CREATED")
-    return WebhookEvent.objects.create(installation=installation, dedupe_key=key, raw_body="{}", **kw)
+    kw.setdefault("raw_body", "{}")
+    return WebhookEvent.objects.create(installation=installation, dedupe_key=key, **kw)
 
 
-def test_sweeper_requeues_only_rows_whose_task_was_lost(test_installation, django_capture_on_commit_callbacks):
-    # given a row stuck in `received` for 10 minutes, a fresh one and a processed one
-    stuck = _event(test_installation, "a" * 64)
-    fresh = _event(test_installation, "b" * 64)
-    done = _event(test_installation, "c" * 64, status=EventStatus.PROCESSED)
-    WebhookEvent.objects.filter(pk__in=[stuck.pk, done.pk]).update(received_at=timezone.now() - timedelta(minutes=10))
+@pytest.fixture
+def published(monkeypatch) -> list[dict]:
+    """Every drain publish (its options), instead of sending it to the broker."""
+    sent: list[dict] = []
+    monkeypatch.setattr(inbox_drain_task, "apply_async", lambda *a, **options: sent.append(options))
+    return sent
 
-    # when the sweeper runs
-    with django_capture_on_commit_callbacks() as callbacks:
-        count = inbox_sweep_task.run()
 
-    # then only the stuck row is enqueued again
-    assert count == 1
-    assert len(callbacks) == 1
-    assert fresh.status == EventStatus.RECEIVED
+def _clear_drain_keys():
+    inbox_drain.reset_client()
+    client = inbox_drain._redis()
+    if client is not None:
+        client.delete(inbox_drain.DRAIN_PENDING_KEY, inbox_drain.DRAIN_RETRY_KEY)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_drain_state():
+    """No pending or scheduled drain left over from another test (they live in the broker's Redis)."""
+    _clear_drain_keys()
+    yield
+    _clear_drain_keys()
+
+
+@pytest.fixture
+def drain_redis():
+    """The broker's Redis (make test: CELERY_BROKER_URL=redis://…/15)."""
+    client = inbox_drain._redis()
+    if client is None:
+        pytest.skip("needs a Redis broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (make test does)")
+    return client
+
+
+@pytest.fixture
+def handler(monkeypatch):
+    """Replace the dispatcher: bodies name what happens ({"raise": "retry"|"boom"}); calls are recorded."""
+    calls: list[int] = []
+
+    def dispatch(event: WebhookEvent) -> None:
+        calls.append(event.pk)
+        if '"retry"' in event.raw_body:
+            raise RetryableError(SupportErrorCode.TEMPORARILY_UNAVAILABLE, "Saleor timed out.")
+        if '"db"' in event.raw_body:
+            raise OperationalError("deadlock detected")
+        if '"boom"' in event.raw_body:
+            raise KeyError("order")
+
+    monkeypatch.setattr("saleor_support_plugin.inbox_dispatch.dispatch", dispatch)
+    return calls
+
+
+# --- the drain -------------------------------------------------------------------------------------
+
+
+def test_drain_processes_every_due_row_once_oldest_first(test_installation, handler, published):
+    # given three new rows, one retry that is due, one that is not yet due, and a processed row
+    new = [_event(test_installation, f"new-{i}") for i in range(3)]
+    due = _event(test_installation, "due", attempts=2, next_attempt_at=timezone.now() - timedelta(seconds=1))
+    _event(test_installation, "later", attempts=2, next_attempt_at=timezone.now() + timedelta(minutes=5))
+    _event(test_installation, "done", status=EventStatus.PROCESSED)
+
+    # when a drain runs
+    result = inbox_drain_task.run()
+
+    # then every due row was processed once, in arrival order; the other two were left alone
+    assert handler == [e.pk for e in [*new, due]]
+    assert result == {"processed": 4, "retried": 0, "handed_over": 0}
+    rows = {e.dedupe_key: e for e in WebhookEvent.objects.all()}
+    assert {k: (e.status, e.attempts) for k, e in rows.items()} == {
+        "new-0": ("processed", 1),
+        "new-1": ("processed", 1),
+        "new-2": ("processed", 1),
+        "due": ("processed", 3),
+        "later": ("received", 2),
+        "done": ("processed", 0),
+    }
+    # and the next drain finds nothing to do (duplicates are harmless)
+    assert inbox_drain_task.run()["processed"] == 0
+    assert len(handler) == 4
+
+
+def test_drain_turns_real_webhooks_into_snapshots(client, recorded_installation, published):
+    hook = recorded("ORDER_CREATED-c_paid_order_from_checkout.json")
+    assert post_recorded(client, hook).status_code == 200
+
+    assert inbox_drain_task.run()["processed"] == 1
+
+    assert WebhookEvent.objects.get().status == EventStatus.PROCESSED
+    assert OrderSnapshot.objects.get().saleor_id == hook.body["order"]["id"]
+
+
+def test_transient_failure_schedules_a_retry_and_never_blocks_other_rows(test_installation, handler, published):
+    # given a row whose handler cannot reach Saleor, between two good rows
+    first = _event(test_installation, "first")
+    flaky = _event(test_installation, "flaky", raw_body='{"raise": "retry"}')
+    last = _event(test_installation, "last")
+    before = timezone.now()
+
+    result = inbox_drain_task.run()
+
+    # then the good rows are processed and the flaky one waits for its backoff (1-2 s after the 1st attempt)
+    assert result == {"processed": 2, "retried": 1, "handed_over": 0}
+    assert set(WebhookEvent.objects.filter(pk__in=[first.pk, last.pk]).values_list("status", flat=True)) == {
+        "processed"
+    }
+    flaky.refresh_from_db()
+    assert (flaky.status, flaky.attempts) == (EventStatus.RECEIVED, 1)
+    assert "RetryableError: TEMPORARILY_UNAVAILABLE" in flaky.last_error
+    assert timedelta(seconds=1) <= flaky.next_attempt_at - before <= timedelta(seconds=2, milliseconds=500)
+    # and one delayed drain is scheduled for when it is due
+    assert len(published) == 1 and 0 < published[0]["countdown"] <= 2.5
+
+    # when another drain runs before the retry is due, it leaves the row alone
+    assert inbox_drain_task.run() == {"processed": 0, "retried": 0, "handed_over": 0}
+    assert handler.count(flaky.pk) == 1
+
+
+def test_database_errors_are_retried_like_saleor_errors(test_installation, handler, published):
+    row = _event(test_installation, "db", raw_body='{"raise": "db"}')
+
+    assert inbox_drain_task.run()["retried"] == 1
+
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == (EventStatus.RECEIVED, 1)
+    assert row.last_error.startswith("OperationalError: deadlock detected")
+
+
+def test_retries_back_off_exponentially_then_the_row_fails_with_the_reason(test_installation, handler, published):
+    row = _event(test_installation, "flaky", raw_body='{"raise": "retry"}')
+    delays = []
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        # when the row is due again and the drain runs
+        WebhookEvent.objects.filter(pk=row.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+        before = timezone.now()
+        inbox_drain_task.run()
+        row.refresh_from_db()
+        assert row.attempts == attempt
+        if attempt < MAX_ATTEMPTS:
+            assert row.status == EventStatus.RECEIVED
+            delays.append((row.next_attempt_at - before).total_seconds())
+
+    # then the waits grew (2^n s, jittered down to half), and after the last attempt the row is failed, visibly
+    for n, delay in enumerate(delays, start=1):
+        assert 2**n / 2 <= delay <= 2**n + 0.5, delays
+    assert row.status == EventStatus.FAILED
+    assert row.last_error.startswith(f"gave up after {MAX_ATTEMPTS} attempts: RetryableError")
+    assert row.processed_at is not None
+
+
+def test_unexpected_error_fails_only_that_row(test_installation, handler, published):
+    broken = _event(test_installation, "broken", raw_body='{"raise": "boom"}')
+    fine = _event(test_installation, "fine")
+
+    assert inbox_drain_task.run()["processed"] == 2
+
+    broken.refresh_from_db()
+    fine.refresh_from_db()
+    assert (broken.status, broken.last_error) == (EventStatus.FAILED, "KeyError: 'order'")
+    assert fine.status == EventStatus.PROCESSED
+
+
+def test_drain_out_of_time_hands_over_to_a_new_drain(test_installation, handler, published, monkeypatch):
+    monkeypatch.setattr("saleor_support_plugin.tasks.DRAIN_BUDGET_SECONDS", 0.0)
+    _event(test_installation, "waiting")
+
+    assert inbox_drain_task.run() == {"processed": 0, "retried": 0, "handed_over": 1}
+    assert len(published) == 1
+
+
+# --- kicks: coalesced with Redis -------------------------------------------------------------------
+
+
+def test_new_row_kicks_once_per_pending_drain(
+    test_installation, drain_redis, published, django_capture_on_commit_callbacks
+):
+    # when three new rows commit while no drain has started yet
+    with django_capture_on_commit_callbacks(execute=True):
+        for i in range(3):
+            webhook_event_record(
+                installation=test_installation, event_type="ORDER_CREATED", raw_body="{}", dedupe_key=f"k{i}"
+            )
+
+    # then one drain was published, and the pending flag expires by itself if its message is lost
+    assert len(published) == 1
+    assert 0 < drain_redis.ttl(inbox_drain.DRAIN_PENDING_KEY) <= inbox_drain.DRAIN_PENDING_TTL_SECONDS
+
+
+def test_rows_committed_after_the_drain_started_kick_a_new_drain(
+    test_installation, drain_redis, published, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a pending drain, and a Saleor that delivers one more webhook while that drain is processing
+    assert inbox_drain.inbox_drain_kick() is True
+    first = _event(test_installation, "first")
+
+    def dispatch(event: WebhookEvent) -> None:
+        if event.pk == first.pk:
+            with django_capture_on_commit_callbacks(execute=True):  # "another process commits"
+                webhook_event_record(
+                    installation=test_installation, event_type="ORDER_CREATED", raw_body="{}", dedupe_key="late"
+                )
+
+    monkeypatch.setattr("saleor_support_plugin.inbox_dispatch.dispatch", dispatch)
+
+    # when the drain runs (it clears the pending flag before it looks for rows)
+    inbox_drain_task.run()
+
+    # then the late row's kick found no pending drain and published a second one
+    assert len(published) == 2
+    assert drain_redis.exists(inbox_drain.DRAIN_PENDING_KEY)
+
+
+def test_kick_before_the_drain_started_publishes_nothing_more(drain_redis, published):
+    assert [inbox_drain.inbox_drain_kick() for _ in range(3)] == [True, False, False]
+    inbox_drain.inbox_drain_pending_clear()  # what the drain does first
+    assert inbox_drain.inbox_drain_kick() is True
+    assert len(published) == 2
+
+
+def test_failed_publish_lets_the_next_kick_try_again(drain_redis, monkeypatch):
+    def down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(inbox_drain_task, "apply_async", down)
+    assert inbox_drain.inbox_drain_kick() is False
+    assert not drain_redis.exists(inbox_drain.DRAIN_PENDING_KEY)
+
+
+def test_kick_survives_a_dropped_redis_connection(drain_redis, published):
+    # given this thread's kick connection, dropped by Redis (restart, idle timeout) after a first kick
+    assert inbox_drain.inbox_drain_kick() is True
+    conn = inbox_drain._thread.conn
+    conn.send_command("CLIENT", "ID")
+    drain_redis.client_kill_filter(_id=conn.read_response())
+    inbox_drain.inbox_drain_pending_clear()
+
+    # when a new row kicks: it cannot tell whether its SET happened, so it publishes anyway
+    assert inbox_drain.inbox_drain_kick() is True
+    # and the next kick works on a fresh connection again (the flag is set: nothing to publish)
+    assert inbox_drain.inbox_drain_kick() is False
+    assert len(published) == 2
+
+
+def test_only_one_delayed_drain_per_retry_time(test_installation, handler, drain_redis, published):
+    _event(test_installation, "a", raw_body='{"raise": "retry"}')
+    inbox_drain_task.run()
+    _event(test_installation, "b", raw_body='{"raise": "retry"}')
+    inbox_drain_task.run()  # b's retry is not earlier than a's (+1 s): the scheduled drain serves both
+
+    delayed = [p for p in published if "countdown" in p]
+    assert len(delayed) in (1, 2)  # 2 only when b's jitter made it due more than a second before a
+    assert drain_redis.exists(inbox_drain.DRAIN_RETRY_KEY)
+
+
+def test_without_redis_every_kick_publishes(published, monkeypatch):
+    # (Celery reads CELERY_BROKER_URL from the environment before its configuration)
+    monkeypatch.setenv("CELERY_BROKER_URL", "filesystem://localhost//")
+    monkeypatch.setattr(inbox_drain_task.app.conf, "broker_url", "filesystem://localhost//")
+    inbox_drain.reset_client()
+    try:
+        assert [inbox_drain.inbox_drain_kick() for _ in range(2)] == [True, True]
+        inbox_drain.inbox_drain_pending_clear()  # a no-op
+    finally:
+        inbox_drain.reset_client()
+    assert len(published) == 2
+
+
+# --- the sweeper -----------------------------------------------------------------------------------
+
+
+def test_sweeper_kicks_a_drain_only_for_rows_a_drain_may_not_know_of(test_installation, published):
+    now = timezone.now()
+    # given a fresh row (its kick is on the way), a retry not due yet and a processed old row
+    _event(test_installation, "fresh")
+    _event(test_installation, "later", attempts=1, next_attempt_at=now + timedelta(minutes=1))
+    old_done = _event(test_installation, "done", status=EventStatus.PROCESSED)
+    WebhookEvent.objects.filter(pk=old_done.pk).update(received_at=now - timedelta(minutes=10))
+
+    # then the sweeper does nothing
+    assert inbox_sweep_task.run() == 0
+    assert published == []
+
+    # when a row has waited 10 minutes for its first attempt (lost kick) and a retry is due
+    lost = _event(test_installation, "lost")
+    WebhookEvent.objects.filter(pk=lost.pk).update(received_at=now - timedelta(minutes=10))
+    _event(test_installation, "due", attempts=1, next_attempt_at=now - timedelta(seconds=1))
+
+    # then it counts both and publishes one drain
+    assert inbox_sweep_task.run() == 2
+    assert len(published) == 1
+
+
+# --- the per-row task (older messages, manual use) -------------------------------------------------
 
 
 def test_exhausted_retries_leave_the_row_failed_with_the_reason(test_installation):

@@ -18,6 +18,7 @@ from saleor_support_plugin.ai.offline import text
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "data" / "model"
 MODEL_VERSION = "intent-svm-1"
+MAX_CONFIDENCE = 0.999
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,8 @@ class IntentClassifier:
         z = np.exp(z - z.max())
         probs = z / z.sum()
         order = np.argsort(-probs, kind="stable")
-        return IntentScores(tuple((self.labels[i], round(float(probs[i]), 4)) for i in order))
+        # A text classifier is never certain; capping keeps a 1.0 autopilot threshold meaning "never".
+        return IntentScores(tuple((self.labels[i], min(round(float(probs[i]), 4), MAX_CONFIDENCE)) for i in order))
 
 
 @cache

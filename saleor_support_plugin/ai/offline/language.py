@@ -38,7 +38,9 @@ _VIETNAMESE_WORDS = frozenset(
 _WORDS = re.compile(r"[a-z]+")
 # Written Danish and Norwegian Bokmål differ in a handful of everyday words; py3langid mixes them up on short
 # texts. Our shoppers write Norwegian far more often, so a tie goes to Norwegian.
-_NORWEGIAN = frozenset({"hva", "dere", "hei", "takk", "ble", "meg", "deg", "kjopt", "noen", "pakken", "hvordan", "ogsa"})
+_NORWEGIAN = frozenset(
+    {"hva", "dere", "hei", "takk", "ble", "meg", "deg", "kjopt", "noen", "pakken", "hvordan", "ogsa"}
+)
 _DANISH = frozenset({"hvad", "jeres", "hej", "tak", "blev", "mig", "dig", "kobt", "nogen", "pakke", "hvordan", "af"})
 MIN_LATIN_CONFIDENCE = 0.5
 

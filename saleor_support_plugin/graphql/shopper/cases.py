@@ -18,7 +18,10 @@ from saleor_support_plugin.selectors.cases import case_get_for_shopper, case_lis
 from saleor_support_plugin.services.cases import case_message_receive
 from saleor_support_plugin.services.storefront import case_open_from_storefront
 
-SHOPPER = shopper_required()
+
+def shopper() -> list:
+    """A fresh extension list per field (a PermissionExtension keeps per-field state)."""
+    return shopper_required()
 
 
 def access_case_for_shopper(shopper: Shopper, case_id: str, *, field: str = "id") -> Case:
@@ -31,16 +34,18 @@ def access_case_for_shopper(shopper: Shopper, case_id: str, *, field: str = "id"
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=SHOPPER, description="Your cases (a guest sees the cases of the proven order).")
+    @strawberry.field(extensions=shopper(), description="Your cases (a guest sees the cases of the proven order).")
     def my_cases(self, info: Info, first: int | None = 20, after: str | None = None) -> ShopperCaseConnection:
         shopper = info.context.get_shopper()
         try:
-            page = case_list_for_shopper(scope=shopper.scope, first=page_size(first), after=after, prepare=lambda qs: optimize(qs, info))
+            page = case_list_for_shopper(
+                scope=shopper.scope, first=page_size(first), after=after, prepare=lambda qs: optimize(qs, info)
+            )
         except SupportError as exc:
             raise graphql_error(exc) from exc
         return connection(ShopperCaseConnection, page)
 
-    @strawberry.field(extensions=SHOPPER, description="One of your cases; null if it is not yours or does not exist.")
+    @strawberry.field(extensions=shopper(), description="One of your cases; null if it is not yours or does not exist.")
     def case(self, info: Info, id: strawberry.ID) -> ShopperCaseType | None:  # noqa: A002
         shopper = info.context.get_shopper()
         try:
@@ -72,7 +77,9 @@ class CaseMessageAddPayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=SHOPPER, description="Ask the shop for help, optionally about one of your orders.")
+    @strawberry.mutation(
+        extensions=shopper(), description="Ask the shop for help, optionally about one of your orders."
+    )
     def case_open(self, info: Info, input: CaseOpenInput) -> CaseOpenPayload:  # noqa: A002
         shopper = info.context.get_shopper()
         try:
@@ -90,7 +97,7 @@ class Mutation:
             return CaseOpenPayload(errors=error_list(exc, rename={"body": "message"}))
         return CaseOpenPayload(case=case)
 
-    @strawberry.mutation(extensions=SHOPPER, description="Write on one of your cases.")
+    @strawberry.mutation(extensions=shopper(), description="Write on one of your cases.")
     def case_message_add(self, info: Info, case_id: strawberry.ID, message: str) -> CaseMessageAddPayload:
         shopper = info.context.get_shopper()
         try:

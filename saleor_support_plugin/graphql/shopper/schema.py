@@ -6,9 +6,9 @@ A separate schema, not permissions on one schema: a staff field cannot leak here
 from __future__ import annotations
 
 from saleor_support_plugin.graphql.schema import build_schema
-from saleor_support_plugin.graphql.shopper import cases
+from saleor_support_plugin.graphql.shopper import cases, feedback, knowledge, returns
 
-QUERIES: tuple[type, ...] = (cases.Query,)
-MUTATIONS: tuple[type, ...] = (cases.Mutation,)
+QUERIES: tuple[type, ...] = (cases.Query, returns.Query, knowledge.Query)
+MUTATIONS: tuple[type, ...] = (cases.Mutation, feedback.Mutation, returns.Mutation)
 
 schema = build_schema(queries=QUERIES, mutations=MUTATIONS)

@@ -56,6 +56,11 @@ class ShopperCaseType:
 class ShopperCaseConnection(relay.Connection[ShopperCaseType]):
     count: strawberry.Private[object] = None
 
-    @strawberry.field
-    def total_count(self) -> int:
-        return self.count() if callable(self.count) else 0
+    @strawberry.field(
+        description="How many cases match (all pages). With `max`, counting stops there: a result equal to "
+        "`max` means `max` or more, which stays fast however many cases match."
+    )
+    def total_count(self, max: int | None = None) -> int:  # noqa: A002
+        if not callable(self.count):
+            return 0
+        return self.count(max if max is None or max > 0 else 1)

@@ -19,7 +19,10 @@ from saleor_support_plugin.selectors.cases import case_get_for_staff, case_list_
 from saleor_support_plugin.services import cases as case_services
 from saleor_support_plugin.services.orders import case_open_from_order
 
-MANAGE = staff_requires(MANAGE_ORDERS)
+
+def manage_orders() -> list:
+    """A fresh extension list per field (a PermissionExtension keeps per-field state)."""
+    return staff_requires(MANAGE_ORDERS)
 
 
 def access_case_for_staff(staff: StaffUser, case_id: str, *, field: str = "id") -> Case:
@@ -33,7 +36,7 @@ def access_case_for_staff(staff: StaffUser, case_id: str, *, field: str = "id") 
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=MANAGE, description="The inbox: cases matching a filter, one page at a time.")
+    @strawberry.field(extensions=manage_orders(), description="The inbox: cases matching a filter, one page at a time.")
     def cases(
         self,
         info: Info,
@@ -57,12 +60,16 @@ class Query:
             raise graphql_error(exc) from exc
         return connection(CaseConnection, page)
 
-    @strawberry.field(extensions=MANAGE, description="One case; null when it does not exist (or is not yours).")
+    @strawberry.field(
+        extensions=manage_orders(), description="One case; null when it does not exist (or is not yours)."
+    )
     def case(self, info: Info, id: strawberry.ID) -> CaseDetailType | None:  # noqa: A002
         staff = info.context.get_staff()
         pk = global_id_decode(id, type_name="Case")
         try:
-            return case_get_for_staff(installation=staff.installation, case_id=pk, qs=optimize(Case.objects.all(), info))
+            return case_get_for_staff(
+                installation=staff.installation, case_id=pk, qs=optimize(Case.objects.all(), info)
+            )
         except SupportError:
             return None
 
@@ -93,7 +100,7 @@ def _fresh(case: Case) -> Case:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=MANAGE, description="Answer the customer (sent by e-mail).")
+    @strawberry.mutation(extensions=manage_orders(), description="Answer the customer (sent by e-mail).")
     def case_reply(
         self,
         info: Info,
@@ -110,7 +117,7 @@ class Mutation:
             return CaseReplyPayload(errors=error_list(exc))
         return CaseReplyPayload(case=_fresh(case), message=message)
 
-    @strawberry.mutation(extensions=MANAGE, description="Add an internal note.")
+    @strawberry.mutation(extensions=manage_orders(), description="Add an internal note.")
     def case_note_add(self, info: Info, id: strawberry.ID, body: str) -> CaseNoteAddPayload:  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -120,7 +127,9 @@ class Mutation:
             return CaseNoteAddPayload(errors=error_list(exc))
         return CaseNoteAddPayload(case=_fresh(case), note=note)
 
-    @strawberry.mutation(extensions=MANAGE, description="Assign to a Saleor staff user; no user id and e-mail unassigns.")
+    @strawberry.mutation(
+        extensions=manage_orders(), description="Assign to a Saleor staff user; no user id and e-mail unassigns."
+    )
     def case_assign(
         self,
         info: Info,
@@ -138,7 +147,7 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(case))
 
-    @strawberry.mutation(extensions=MANAGE, description="Move the case to another status.")
+    @strawberry.mutation(extensions=manage_orders(), description="Move the case to another status.")
     def case_status_set(self, info: Info, id: strawberry.ID, status: CaseStatusEnum) -> CasePayload:  # type: ignore[valid-type]  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -148,7 +157,7 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(case))
 
-    @strawberry.mutation(extensions=MANAGE, description="Change priority (SLA targets follow).")
+    @strawberry.mutation(extensions=manage_orders(), description="Change priority (SLA targets follow).")
     def case_priority_set(self, info: Info, id: strawberry.ID, priority: CasePriorityEnum) -> CasePayload:  # type: ignore[valid-type]  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -158,7 +167,9 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(case))
 
-    @strawberry.mutation(extensions=MANAGE, description="Tag the case (tags are lower-cased; adding twice is fine).")
+    @strawberry.mutation(
+        extensions=manage_orders(), description="Tag the case (tags are lower-cased; adding twice is fine)."
+    )
     def case_tag_add(self, info: Info, id: strawberry.ID, tag: str) -> CasePayload:  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -168,7 +179,7 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(case))
 
-    @strawberry.mutation(extensions=MANAGE, description="Remove a tag (removing a missing tag is fine).")
+    @strawberry.mutation(extensions=manage_orders(), description="Remove a tag (removing a missing tag is fine).")
     def case_tag_remove(self, info: Info, id: strawberry.ID, tag: str) -> CasePayload:  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -178,7 +189,9 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(case))
 
-    @strawberry.mutation(extensions=MANAGE, description="Fold case `id` into case `intoId`; returns the target.")
+    @strawberry.mutation(
+        extensions=manage_orders(), description="Fold case `id` into case `intoId`; returns the target."
+    )
     def case_merge(self, info: Info, id: strawberry.ID, into_id: strawberry.ID) -> CasePayload:  # noqa: A002
         staff = info.context.get_staff()
         try:
@@ -189,7 +202,7 @@ class Mutation:
             return CasePayload(errors=error_list(exc))
         return CasePayload(case=_fresh(target))
 
-    @strawberry.mutation(extensions=MANAGE, description="Open a case by hand about a Saleor order.")
+    @strawberry.mutation(extensions=manage_orders(), description="Open a case by hand about a Saleor order.")
     def case_open_from_order(self, info: Info, input: CaseOpenFromOrderInput) -> CasePayload:  # noqa: A002
         staff = info.context.get_staff()
         try:

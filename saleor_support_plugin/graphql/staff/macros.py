@@ -23,7 +23,12 @@ from saleor_support_plugin.graphql.types.enums import CaseReasonEnum
 from saleor_support_plugin.selectors.macros import macro_get, macro_list
 from saleor_support_plugin.services.macros import MacroChanges, macro_create, macro_delete, macro_render, macro_update
 
-MANAGE = staff_requires(MANAGE_ORDERS)
+
+def manage_orders() -> list:
+    """A fresh extension list per field (a PermissionExtension keeps per-field state)."""
+    return staff_requires(MANAGE_ORDERS)
+
+
 MAX_MACROS = 500
 
 
@@ -87,7 +92,7 @@ def _macro(info: Info, macro_id: str, *, field: str = "id") -> m.Macro:
 
 @strawberry.type
 class Query:
-    @strawberry.field(extensions=MANAGE, description="Macros by name; reason/language also match 'any'.")
+    @strawberry.field(extensions=manage_orders(), description="Macros by name; reason/language also match 'any'.")
     def macros(self, info: Info, filter: MacroFilterInput | None = None) -> list[MacroType]:  # noqa: A002
         f = filter or MacroFilterInput()
         return macro_list(
@@ -98,7 +103,7 @@ class Query:
             search=f.search or "",
         )[:MAX_MACROS]
 
-    @strawberry.field(extensions=MANAGE, description="A saved macro or an unsaved body, filled in for a case.")
+    @strawberry.field(extensions=manage_orders(), description="A saved macro or an unsaved body, filled in for a case.")
     def macro_preview(
         self, info: Info, case_id: strawberry.ID, macro_id: strawberry.ID | None = None, body: str | None = None
     ) -> MacroPreview:
@@ -136,7 +141,7 @@ class MacroDeletePayload:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(extensions=MANAGE, description="Save a new macro (name and body required).")
+    @strawberry.mutation(extensions=manage_orders(), description="Save a new macro (name and body required).")
     def macro_create(self, info: Info, input: MacroInput) -> MacroCreatePayload:  # noqa: A002
         try:
             macro = macro_create(installation=info.context.get_staff().installation, changes=input.to_changes())
@@ -144,7 +149,7 @@ class Mutation:
             return MacroCreatePayload(errors=error_list(exc))
         return MacroCreatePayload(macro=macro)
 
-    @strawberry.mutation(extensions=MANAGE, description="Change a macro.")
+    @strawberry.mutation(extensions=manage_orders(), description="Change a macro.")
     def macro_update(self, info: Info, id: strawberry.ID, input: MacroInput) -> MacroUpdatePayload:  # noqa: A002
         try:
             macro = macro_update(macro=_macro(info, id), changes=input.to_changes())
@@ -152,7 +157,7 @@ class Mutation:
             return MacroUpdatePayload(errors=error_list(exc))
         return MacroUpdatePayload(macro=macro)
 
-    @strawberry.mutation(extensions=MANAGE, description="Delete a macro.")
+    @strawberry.mutation(extensions=manage_orders(), description="Delete a macro.")
     def macro_delete(self, info: Info, id: strawberry.ID) -> MacroDeletePayload:  # noqa: A002
         try:
             macro_delete(macro=_macro(info, id))

@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 
 from saleor_support_plugin import models as m
 from saleor_support_plugin.graphql.ids import global_id
+from saleor_support_plugin.graphql.types.ai import MessageTriageType, ReplyDraftType
 from saleor_support_plugin.graphql.types.common import Attachment, Money
 from saleor_support_plugin.graphql.types.enums import (
     CasePriorityEnum,
@@ -30,6 +31,7 @@ from saleor_support_plugin.graphql.types.enums import (
     MessageDirectionEnum,
 )
 from saleor_support_plugin.graphql.types.orders import OrderContext
+from saleor_support_plugin.selectors.ai import case_draft_latest, case_triage_latest
 from saleor_support_plugin.selectors.cases import customer_cases_list, customer_orders_list
 from saleor_support_plugin.selectors.orders import order_snapshot_get
 
@@ -211,6 +213,16 @@ class CaseDetailType(CaseType):
         snapshot = order_snapshot_get(installation_id=root.installation_id, order_id=root.order_saleor_id)
         return OrderContext.from_snapshot(snapshot) if snapshot else None
 
+    @strawberry_django.field(only=["installation_id"], description="Triage of the last inbound message, once done.")
+    def triage(self, root: Parent[m.Case]) -> MessageTriageType | None:
+        row = case_triage_latest(case=root)
+        return MessageTriageType.of(row) if row else None
+
+    @strawberry_django.field(only=["installation_id"], description="The reply drafted for the last inbound message.")
+    def draft(self, root: Parent[m.Case]) -> ReplyDraftType | None:
+        row = case_draft_latest(case=root)
+        return ReplyDraftType.of(row) if row else None
+
     @strawberry_django.field(only=["installation_id", "customer_id"], select_related=["customer"])
     def customer_history(self, root: Parent[m.Case]) -> CustomerHistory:
         return CustomerHistory(
@@ -223,6 +235,11 @@ class CaseDetailType(CaseType):
 class CaseConnection(relay.Connection[CaseType]):
     count: strawberry.Private[object] = None
 
-    @strawberry.field(description="How many cases match the filter (all pages).")
-    def total_count(self) -> int:
-        return self.count() if callable(self.count) else 0
+    @strawberry.field(
+        description="How many cases match (all pages). With `max`, counting stops there: a result equal to "
+        "`max` means `max` or more, which stays fast however many cases match."
+    )
+    def total_count(self, max: int | None = None) -> int:  # noqa: A002
+        if not callable(self.count):
+            return 0
+        return self.count(max if max is None or max > 0 else 1)

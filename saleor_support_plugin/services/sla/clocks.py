@@ -1,14 +1,18 @@
 """The SLA clocks of one case: start, recompute, pause, resume, first response, stop.
 
-Every function mutates ``case`` and returns the names of the fields it changed; the caller holds the
+Every function mutates ``case`` and returns the names of the case fields it changed; the caller holds the
 row lock (``locks.case_qs_select_for_update``) and saves with ``update_fields``. Events are written
 through ``events.py``.
 
+The one write a function does itself is the case's ``SlaCheck`` row (models/sla.py), the next instant the
+scan must look (a warning or a due time): upserted, or deleted when nothing can happen (paused, stopped,
+no policy). It is one statement in the caller's transaction, guarded by the same case lock; call these
+functions inside ``transaction.atomic`` with the case locked (or not committed yet), after the case row
+exists. A rollback takes the check back with the case.
+
 Two targets run per case: first response (until the first staff reply) and resolution (until the case
-is resolved or closed). Due times are stored in UTC; ``sla_next_check_at`` is the next instant the scan
-must look (a warning or a due time), ``None`` when nothing can happen (paused, stopped, no policy).
-``running_targets`` and ``next_check_at`` only read attributes, so the scan passes its lighter
-``DueCase`` rows (same attribute names) to them too.
+is resolved or closed). Due times are stored in UTC. ``running_targets`` and ``next_check_at`` only read
+attributes, so the scan passes its lighter ``DueCase`` rows (same attribute names) to them too.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from saleor_support_plugin import events
-from saleor_support_plugin.models import Case, SlaPolicy
+from saleor_support_plugin.models import Case, SlaCheck, SlaPolicy
 from saleor_support_plugin.models.cases import ACTIVE_STATUSES
 from saleor_support_plugin.services.sla.calendar import (
     CompiledCalendar,
@@ -75,6 +79,18 @@ def next_check_at(case: Case, policy: SlaPolicy | None, cal: CompiledCalendar | 
     return min(moments, default=None)
 
 
+def check_schedule(case: Case, at: datetime | None) -> None:
+    """Set when the scan looks at ``case`` next: upsert its ``SlaCheck`` row, or delete it for ``None``.
+
+    One statement. The caller holds the case row lock (which guards this row too) inside its transaction.
+    """
+    if at is None:
+        SlaCheck.objects.filter(case_id=case.pk).delete()
+        return
+    row = SlaCheck(case_id=case.pk, installation_id=case.installation_id, next_check_at=at)
+    SlaCheck.objects.bulk_create([row], update_conflicts=True, unique_fields=["case"], update_fields=["next_check_at"])
+
+
 def _policy(case: Case) -> tuple[SlaPolicy | None, CompiledCalendar | None]:
     policy = case.sla_policy if case.sla_policy_id is not None else None
     return policy, (calendar_compile(policy.calendar) if policy is not None else None)
@@ -110,7 +126,10 @@ def _due_times(case: Case, policy: SlaPolicy, cal: CompiledCalendar, start: date
 
 
 def sla_case_start(*, case: Case, at: datetime) -> list[str]:
-    """Assign the policy and set both due times from ``at`` (the default policies are created on first use)."""
+    """Assign the policy and set both due times from ``at`` (the default policies are created on first use).
+
+    Writes the case's ``SlaCheck`` (first look); call with the case locked, inside the caller's transaction.
+    """
     sla_defaults_ensure(installation=case.installation)
     policy = sla_policy_for(installation=case.installation, priority=case.priority, reason=case.reason)
     changes = _Changes(case)
@@ -118,11 +137,11 @@ def sla_case_start(*, case: Case, at: datetime) -> list[str]:
     if policy is None:
         changes.set("first_response_due_at", None)
         changes.set("resolution_due_at", None)
-        changes.set("sla_next_check_at", None)
+        check_schedule(case, None)
         return changes.fields
     cal = calendar_compile(policy.calendar)
     _due_times(case, policy, cal, at, changes)
-    changes.set("sla_next_check_at", next_check_at(case, policy, cal))
+    check_schedule(case, next_check_at(case, policy, cal))
     return changes.fields
 
 
@@ -132,36 +151,44 @@ def sla_case_recompute(*, case: Case, at: datetime) -> list[str]:
     Business time already spent paused (``sla_paused_seconds``) is honoured; a pause still running is
     added on resume. Breach flags already raised stay. A first-response clock that already stopped keeps
     its due time. When a running due time moves, ``sla_warned`` is cleared so the new target can warn.
+    Writes the case's ``SlaCheck``; call with the case locked, inside the caller's transaction.
     """
     policy = sla_policy_for(installation=case.installation, priority=case.priority, reason=case.reason)
     changes = _Changes(case)
     changes.set("sla_policy", policy)
     if policy is None:
-        changes.set("sla_next_check_at", None)
+        check_schedule(case, None)
         return changes.fields
     cal = calendar_compile(policy.calendar)
     before = dict(running_targets(case))
     _due_times(case, policy, cal, case.created_at or at, changes)
     if case.sla_warned and dict(running_targets(case)) != before:
         changes.set("sla_warned", False)
-    changes.set("sla_next_check_at", next_check_at(case, policy, cal))
+    check_schedule(case, next_check_at(case, policy, cal))
     return changes.fields
 
 
 def sla_case_pause(*, case: Case, at: datetime) -> list[str]:
-    """Waiting on the customer: both clocks stop until ``sla_case_resume``."""
+    """Waiting on the customer: both clocks stop until ``sla_case_resume``.
+
+    Deletes the case's ``SlaCheck`` (nothing to look at while paused); call with the case locked, inside the
+    caller's transaction.
+    """
     if case.sla_paused_at is not None or case.sla_policy_id is None or case.status not in ACTIVE_STATUSES:
         return []
     changes = _Changes(case)
     changes.set("sla_paused_at", at)
-    changes.set("sla_next_check_at", None)
+    check_schedule(case, None)
     events.event_sla_paused(case=case)
     return changes.fields
 
 
 def sla_case_resume(*, case: Case, at: datetime) -> list[str]:
     """The customer replied (or the status went back to open): running due times move later by the
-    business time spent paused."""
+    business time spent paused.
+
+    Writes the case's ``SlaCheck`` again; call with the case locked, inside the caller's transaction.
+    """
     if case.sla_paused_at is None:
         return []
     changes = _Changes(case)
@@ -173,7 +200,7 @@ def sla_case_resume(*, case: Case, at: datetime) -> list[str]:
     seconds = int(paused.total_seconds())
     changes.set("sla_paused_seconds", case.sla_paused_seconds + seconds)
     changes.set("sla_paused_at", None)
-    changes.set("sla_next_check_at", next_check_at(case, policy, cal))
+    check_schedule(case, next_check_at(case, policy, cal))
     events.event_sla_resumed(case=case, paused_business_minutes=seconds // 60)
     return changes.fields
 
@@ -183,7 +210,8 @@ def sla_case_first_response(*, case: Case, at: datetime) -> list[str]:
 
     Call it on every staff reply: only the first counts. Sets ``first_responded_at = at`` unless the
     caller already did. ``sla_warned`` (one flag per case) is cleared while the resolution clock runs,
-    so the resolution target gets its own warning.
+    so the resolution target gets its own warning. Writes the case's ``SlaCheck`` (the resolution's next
+    look); call with the case locked, inside the caller's transaction.
     """
     if case.first_responded_at is not None and case.first_responded_at != at:
         return []
@@ -194,12 +222,15 @@ def sla_case_first_response(*, case: Case, at: datetime) -> list[str]:
     changes.set("first_responded_at", at)
     if case.sla_warned and not case.sla_resolution_breached:
         changes.set("sla_warned", False)
-    changes.set("sla_next_check_at", next_check_at(case, policy, cal))
+    check_schedule(case, next_check_at(case, policy, cal))
     return changes.fields
 
 
 def sla_case_stop(*, case: Case, at: datetime) -> list[str]:
-    """Resolved or closed: no more checks. A resolution after its due time is recorded as a breach."""
+    """Resolved or closed: no more checks. A resolution after its due time is recorded as a breach.
+
+    Deletes the case's ``SlaCheck``; call with the case locked, inside the caller's transaction.
+    """
     changes = _Changes(case)
     policy, cal = _policy(case)
     if cal is not None:
@@ -208,5 +239,5 @@ def sla_case_stop(*, case: Case, at: datetime) -> list[str]:
             paused = int(business_time_between(cal, case.sla_paused_at, at).total_seconds())
             changes.set("sla_paused_seconds", case.sla_paused_seconds + paused)
     changes.set("sla_paused_at", None)
-    changes.set("sla_next_check_at", None)
+    check_schedule(case, None)
     return changes.fields

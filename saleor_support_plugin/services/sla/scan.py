@@ -1,8 +1,8 @@
 """The SLA scan (the beat task's body): warnings, breaches and escalations for the cases that are due.
 
-Only rows whose ``sla_next_check_at`` has come are read (partial index), in batches, each batch in its
-own transaction with its rows locked (``SKIP LOCKED``: concurrent scans and case services never wait on
-each other). Per case, at most:
+Only cases whose ``SlaCheck.next_check_at`` has come are read (``sla_check_next_idx``, then the case by
+its primary key), in batches, each batch in its own transaction with its case rows locked (``SKIP
+LOCKED``: concurrent scans and case services never wait on each other). Per case, at most:
 - one ``sla_breached`` event per target whose due time has passed (and its ``sla_*_breached`` flag);
 - one ``sla_warning`` per case while no warning was raised yet (``sla_warned``) and a running target is
   within ``warn_before_minutes`` business minutes of its due time;
@@ -10,13 +10,15 @@ each other). Per case, at most:
   ``priority_changed`` by SYSTEM with ``why="sla_breach"``. The due times stay those of the policy the
   case runs on: the escalation is a signal to people, not a new, tighter target that would breach at
   once and cascade to urgent.
-Then ``sla_next_check_at`` moves to the next moment that needs a look (always later than ``now``), or
-``None``.
+Then the case's ``SlaCheck`` moves to the next moment that needs a look (always later than ``now``), or is
+deleted when nothing can happen any more.
 
 Speed (bench/sla_scan.py): rows are read as tuples, not model instances; policies and calendars once per
-scan; each batch's events and row updates are written set-based (``scan_writes.py``). The events are
-exactly those ``events.py`` writes (type, SYSTEM actor, parameters); they are inserted in bulk because
-one ``CaseEvent.objects.create`` per event is far too slow for 10,000 due cases.
+scan; each batch's events and row writes are set-based (``scan_writes.py``). A case row is written only
+when one of its fields changed, and none of those fields is indexed (HOT updates where the page has room);
+the moving next-check time is the narrow ``SlaCheck`` row. The events are exactly those ``events.py``
+writes (type, SYSTEM actor, parameters); they are inserted in bulk because one
+``CaseEvent.objects.create`` per event is far too slow for 10,000 due cases.
 """
 
 from __future__ import annotations
@@ -31,31 +33,13 @@ from django.utils import timezone
 from saleor_support_plugin.errors import PermanentError
 from saleor_support_plugin.models import SlaPolicy
 from saleor_support_plugin.models.cases import ACTIVE_STATUSES, PRIORITY_ORDER
-from saleor_support_plugin.selectors.sla import sla_due_rows_qs
+from saleor_support_plugin.selectors.sla import sla_due_rows
 from saleor_support_plugin.services.sla.calendar import CompiledCalendar, calendar_compile, subtract_business_time
 from saleor_support_plugin.services.sla.clocks import TARGETS, next_check_at, running_targets
 from saleor_support_plugin.services.sla.scan_writes import EventRow, relax_commit, write_batch
 
 logger = logging.getLogger(__name__)
 
-UPDATE_FIELDS = (
-    "priority",
-    "sla_warned",
-    "sla_first_response_breached",
-    "sla_resolution_breached",
-    "sla_next_check_at",
-    "updated_at",
-)
-EVENT_FIELDS = (
-    "installation",
-    "case",
-    "type",
-    "actor_type",
-    "actor_email",
-    "actor_user_id",
-    "parameters",
-    "created_at",
-)
 WHY_SLA_BREACH = "sla_breach"
 _MIN_STEP = timedelta(seconds=1)
 # A case whose calendar cannot be used (invalid, no hours) is looked at again after this.
@@ -64,7 +48,9 @@ RETRY_BROKEN = timedelta(hours=1)
 
 @dataclass(slots=True)
 class DueCase:
-    """The columns of one due case the scan reads and writes (``SLA_DUE_FIELDS``, same names as ``Case``)."""
+    """The columns of one due case the scan reads and writes (``SLA_DUE_FIELDS``, same names as ``Case``),
+    and what the scan decided: ``next_check_at`` for its ``SlaCheck`` (``None``: delete it) and whether a
+    case field ``changed`` (only then is the case row written)."""
 
     pk: int
     installation_id: int
@@ -78,7 +64,8 @@ class DueCase:
     sla_warned: bool
     sla_first_response_breached: bool
     sla_resolution_breached: bool
-    sla_next_check_at: datetime | None = None  # not read: the scan always sets it
+    next_check_at: datetime | None = None  # not read: the scan always sets it
+    changed: bool = False
 
 
 def _escalated(priority: str) -> str | None:
@@ -98,7 +85,7 @@ def _check(
 ) -> tuple[int, int, int]:
     """Look at one due case: mutate it, append its events; returns (warned, breached, escalated)."""
     if policy is None or cal is None or case.sla_paused_at is not None or case.status not in ACTIVE_STATUSES:
-        case.sla_next_check_at = None  # nothing can happen; a service sets it again when it can
+        case.next_check_at = None  # nothing can happen; a service schedules a check again when it can
         return 0, 0, 0
     breached = 0
     for target, due in list(running_targets(case)):
@@ -123,7 +110,8 @@ def _check(
         escalated = 1
     following = next_check_at(case, policy, cal)
     # Never leave a row due again within this scan (it would be selected forever).
-    case.sla_next_check_at = max(following, now + _MIN_STEP) if following is not None else None
+    case.next_check_at = max(following, now + _MIN_STEP) if following is not None else None
+    case.changed = bool(warned or breached)  # the only ways a case field (flags, priority) changes
     return warned, breached, escalated
 
 
@@ -158,13 +146,13 @@ class _Policies:
 
 
 def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int]:
-    """Check every case whose ``sla_next_check_at <= now`` (all installations; events stay per case)."""
+    """Check every case whose ``SlaCheck.next_check_at <= now`` (all installations; events stay per case)."""
     now = now or timezone.now()
     counts = {"checked": 0, "warned": 0, "breached": 0, "escalated": 0}
     policies = _Policies()
     while True:
         with transaction.atomic():
-            cases = [DueCase(*row) for row in sla_due_rows_qs(now=now, limit=batch)]
+            cases = [DueCase(*row) for row in sla_due_rows(now=now, limit=batch)]
             if not cases:
                 break
             policies.load({case.sla_policy_id for case in cases if case.sla_policy_id is not None})
@@ -176,7 +164,7 @@ def sla_scan(*, now: datetime | None = None, batch: int = 1000) -> dict[str, int
                 except PermanentError as exc:
                     # A broken calendar must not stall the scan: skip this case for a while, loudly.
                     logger.error("sla scan: case %s skipped: %s", case.pk, exc)
-                    case.sla_next_check_at, (warned, breached, escalated) = now + RETRY_BROKEN, (0, 0, 0)
+                    case.next_check_at, (warned, breached, escalated) = now + RETRY_BROKEN, (0, 0, 0)
                 counts["warned"] += warned
                 counts["breached"] += breached
                 counts["escalated"] += escalated

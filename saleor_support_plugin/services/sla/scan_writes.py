@@ -1,12 +1,14 @@
-"""How the SLA scan writes one batch: its events and its case rows, in two statements on PostgreSQL.
+"""How the SLA scan writes one batch: its events, its changed case rows and its ``SlaCheck`` rows.
 
 The scan touches up to ``batch`` rows at once; Django's bulk helpers are the slow part at that size
 (``bulk_update`` builds one ``CASE WHEN id = …`` chain per column, evaluated for every row: quadratic;
 ``bulk_create`` costs a model instance per row), and one statement per row costs a parse and plan each.
-On PostgreSQL a batch is therefore one ``INSERT … SELECT FROM jsonb_array_elements(%s)`` and one
-``UPDATE … FROM jsonb_to_recordset(%s)``, each taking the whole batch as one JSON parameter (one
+On PostgreSQL a batch is therefore one ``INSERT … SELECT FROM jsonb_array_elements(%s)`` for the events,
+one ``UPDATE … FROM jsonb_to_recordset(%s)`` for the case rows a check changed (flags, priority: no
+indexed column, so HOT where the page has room), one such ``UPDATE`` moving the ``SlaCheck`` rows still
+pending and one ``DELETE … = ANY(%s)`` for the others, each taking the whole batch as one parameter (one
 ``json.dumps``, one escape; arrays of strings would cost a regex per element with client-side binding).
-Elsewhere (SQLite under ``make run``) one pipelined ``executemany`` per table. Only quoted identifiers
+Elsewhere (SQLite under ``make run``) one pipelined ``executemany`` per statement. Only quoted identifiers
 from the models' ``_meta`` are interpolated; values are parameters.
 
 The events are the rows ``events.py`` writes for the same types: SYSTEM actor, the same parameters.
@@ -23,21 +25,23 @@ from typing import Protocol
 from django.db import connection
 
 from saleor_support_plugin.events import SYSTEM
-from saleor_support_plugin.models import Case, CaseEvent
+from saleor_support_plugin.models import Case, CaseEvent, SlaCheck
 
 # Databases that get the set-based statements (a JSON document per batch).
 SET_BASED_VENDORS = frozenset({"postgresql"})
 
 
 class CaseRow(Protocol):
-    """What is written back of a scanned case (``scan.DueCase``)."""
+    """What is written back of a scanned case (``scan.DueCase``): its fields when ``changed``, and its
+    ``SlaCheck`` (moved to ``next_check_at``, or deleted for ``None``)."""
 
     pk: int
     priority: str
     sla_warned: bool
     sla_first_response_breached: bool
     sla_resolution_breached: bool
-    sla_next_check_at: datetime | None
+    next_check_at: datetime | None
+    changed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +52,8 @@ class EventRow:
     parameters: dict
 
 
-CASE_FIELDS = ("priority", "sla_warned", "sla_first_response_breached", "sla_resolution_breached", "sla_next_check_at")
-CASE_TYPES = ("bigint", "text", "boolean", "boolean", "boolean", "timestamptz")  # id, then CASE_FIELDS
+CASE_FIELDS = ("priority", "sla_warned", "sla_first_response_breached", "sla_resolution_breached")
+CASE_TYPES = ("bigint", "text", "boolean", "boolean", "boolean")  # id, then CASE_FIELDS
 EVENT_FIELDS = ("installation", "case", "type", "parameters")
 
 
@@ -74,13 +78,20 @@ def relax_commit() -> None:
 
 
 def write_batch(cases: Sequence[CaseRow], events: list[EventRow], stamp: datetime) -> None:
-    """Insert the events, then update the case rows (``updated_at = stamp``)."""
+    """Insert the events, update the changed case rows (``updated_at = stamp``), move or delete the checks."""
+    changed = [c for c in cases if c.changed]
+    pending = [c for c in cases if c.next_check_at is not None]
+    done = [c.pk for c in cases if c.next_check_at is None]
     if connection.vendor in SET_BASED_VENDORS:
         _insert_events_set_based(events, stamp)
-        _update_cases_set_based(cases, stamp)
+        _update_cases_set_based(changed, stamp)
+        _update_checks_set_based(pending)
+        _delete_checks_set_based(done)
     else:
         _insert_events_rowwise(events, stamp)
-        _update_cases_rowwise(cases, stamp)
+        _update_cases_rowwise(changed, stamp)
+        _update_checks_rowwise(pending)
+        _delete_checks_rowwise(done)
 
 
 def _actor_columns() -> str:
@@ -118,13 +129,33 @@ def _update_cases_set_based(cases: Sequence[CaseRow], stamp: datetime) -> None:
                 "sla_warned": c.sla_warned,
                 "sla_first_response_breached": c.sla_first_response_breached,
                 "sla_resolution_breached": c.sla_resolution_breached,
-                "sla_next_check_at": c.sla_next_check_at.isoformat() if c.sla_next_check_at else None,
             }
             for c in cases
         ]
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [stamp, rows])
+
+
+def _update_checks_set_based(cases: Sequence[CaseRow]) -> None:
+    if not cases:
+        return
+    key, at = _column(SlaCheck, "case"), _column(SlaCheck, "next_check_at")
+    sql = (
+        f"UPDATE {_table(SlaCheck)} AS s SET {at} = v.at "  # noqa: S608
+        f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, at timestamptz) WHERE s.{key} = v.id"
+    )
+    rows = json.dumps([{"id": c.pk, "at": c.next_check_at.isoformat()} for c in cases])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [rows])
+
+
+def _delete_checks_set_based(pks: list[int]) -> None:
+    if not pks:
+        return
+    sql = f"DELETE FROM {_table(SlaCheck)} WHERE {_column(SlaCheck, 'case')} = ANY(%s::bigint[])"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pks])
 
 
 def _insert_events_rowwise(events: list[EventRow], stamp: datetime) -> None:
@@ -148,12 +179,29 @@ def _update_cases_rowwise(cases: Sequence[CaseRow], stamp: datetime) -> None:
         return
     assignments = ", ".join(f"{_column(Case, name)} = %s" for name in (*CASE_FIELDS, "updated_at"))
     sql = f"UPDATE {_table(Case)} SET {assignments} WHERE {_column(Case, 'id')} = %s"  # noqa: S608
-    next_check = Case._meta.get_field("sla_next_check_at")
     updated = Case._meta.get_field("updated_at").get_db_prep_save(stamp, connection)
     rows = [
-        [c.priority, c.sla_warned, c.sla_first_response_breached, c.sla_resolution_breached,
-         next_check.get_db_prep_save(c.sla_next_check_at, connection), updated, c.pk]
+        [c.priority, c.sla_warned, c.sla_first_response_breached, c.sla_resolution_breached, updated, c.pk]
         for c in cases
-    ]  # fmt: skip
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, rows)
+
+
+def _update_checks_rowwise(cases: Sequence[CaseRow]) -> None:
+    if not cases:
+        return
+    key, at = _column(SlaCheck, "case"), _column(SlaCheck, "next_check_at")
+    sql = f"UPDATE {_table(SlaCheck)} SET {at} = %s WHERE {key} = %s"  # noqa: S608
+    field = SlaCheck._meta.get_field("next_check_at")
+    rows = [[field.get_db_prep_save(c.next_check_at, connection), c.pk] for c in cases]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+
+
+def _delete_checks_rowwise(pks: list[int]) -> None:
+    if not pks:
+        return
+    sql = f"DELETE FROM {_table(SlaCheck)} WHERE {_column(SlaCheck, 'case')} = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [[pk] for pk in pks])

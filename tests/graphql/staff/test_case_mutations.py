@@ -28,7 +28,7 @@ def _id(case: Case) -> str:
 
 def test_case_reply_sends_the_answer_and_records_who(staff, case):
     result = staff(
-        "mutation($id: ID!) { caseReply(id: $id, body: \"Shipped today\", statusAfter: PENDING_CUSTOMER) "
+        'mutation($id: ID!) { caseReply(id: $id, body: "Shipped today", statusAfter: PENDING_CUSTOMER) '
         "{ case { status } message { direction channel body authorEmail } errors { code } } }",
         {"id": _id(case)},
     )
@@ -51,7 +51,7 @@ def test_empty_reply_is_a_required_error_on_body(staff, case):
 
 def test_reply_on_a_closed_case_is_invalid(staff, case):
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED)
-    result = staff("mutation($id: ID!) { caseReply(id: $id, body: \"hi\") { errors { field code } } }", {"id": _id(case)})
+    result = staff('mutation($id: ID!) { caseReply(id: $id, body: "hi") { errors { field code } } }', {"id": _id(case)})
     assert result.data["caseReply"]["errors"] == [{"field": "status", "code": "INVALID"}]
 
 
@@ -84,9 +84,9 @@ def test_status_transition_rules_come_from_the_service(staff, case):
 
 def test_priority_and_tags(staff, case):
     staff("mutation($id: ID!) { casePrioritySet(id: $id, priority: URGENT) " + PAYLOAD + " }", {"id": _id(case)})
-    staff("mutation($id: ID!) { caseTagAdd(id: $id, tag: \"Late\") " + PAYLOAD + " }", {"id": _id(case)})
-    staff("mutation($id: ID!) { caseTagAdd(id: $id, tag: \"vip\") " + PAYLOAD + " }", {"id": _id(case)})
-    result = staff("mutation($id: ID!) { caseTagRemove(id: $id, tag: \"VIP\") " + PAYLOAD + " }", {"id": _id(case)})
+    staff('mutation($id: ID!) { caseTagAdd(id: $id, tag: "Late") ' + PAYLOAD + " }", {"id": _id(case)})
+    staff('mutation($id: ID!) { caseTagAdd(id: $id, tag: "vip") ' + PAYLOAD + " }", {"id": _id(case)})
+    result = staff('mutation($id: ID!) { caseTagRemove(id: $id, tag: "VIP") ' + PAYLOAD + " }", {"id": _id(case)})
     assert result.data["caseTagRemove"]["case"]["priority"] == "URGENT"
     assert result.data["caseTagRemove"]["case"]["tags"] == ["late"]
 
@@ -102,7 +102,9 @@ def test_merge_moves_the_conversation_and_closes_the_source(staff, case, test_in
 
 
 def test_merge_into_itself_or_an_unknown_case_names_the_field(staff, case):
-    itself = staff("mutation($id: ID!) { caseMerge(id: $id, intoId: $id) { errors { field code } } }", {"id": _id(case)})
+    itself = staff(
+        "mutation($id: ID!) { caseMerge(id: $id, intoId: $id) { errors { field code } } }", {"id": _id(case)}
+    )
     unknown = staff("mutation($id: ID!, $into: ID!) { caseMerge(id: $id, intoId: $into) { errors { field code } } }",
                     {"id": _id(case), "into": global_id("Case", 424242)})  # fmt: skip
     assert itself.data["caseMerge"]["errors"] == [{"field": "target", "code": "INVALID"}]
@@ -112,8 +114,8 @@ def test_merge_into_itself_or_an_unknown_case_names_the_field(staff, case):
 def test_case_open_from_a_known_order_takes_customer_and_number_from_the_snapshot(staff, test_installation):
     order = make_order(test_installation, saleor_id="T3JkZXI6Nzc=", number="77", user_email="zoe@example.com")
     result = staff(
-        "mutation($order: ID!) { caseOpenFromOrder(input: {orderId: $order, subject: \"Damaged parcel\", "
-        "reason: DAMAGED_OR_WRONG_ITEM, priority: HIGH, note: \"Photos in e-mail\", assignToMe: true}) "
+        'mutation($order: ID!) { caseOpenFromOrder(input: {orderId: $order, subject: "Damaged parcel", '
+        'reason: DAMAGED_OR_WRONG_ITEM, priority: HIGH, note: "Photos in e-mail", assignToMe: true}) '
         "{ case { id number orderNumber reason priority source customer { email } assignee { email } notes { body } } "
         "errors { code } } }",
         {"order": order.saleor_id},

@@ -49,7 +49,12 @@ def test_inbox_lists_cases_of_the_installation(inbox, test_installation, other_i
     assert conn["totalCount"] == 1
     node = conn["edges"][0]["node"]
     assert node["id"] == global_id("Case", case.pk)
-    assert (node["status"], node["priority"], node["reason"], node["source"]) == ("NEW", "NORMAL", "OTHER", "STOREFRONT")
+    assert (node["status"], node["priority"], node["reason"], node["source"]) == (
+        "NEW",
+        "NORMAL",
+        "OTHER",
+        "STOREFRONT",
+    )
     assert node["customer"]["email"] == "ana@example.com"
     assert node["orderNumber"] == "1001"
     assert node["sla"]["dueAt"] is not None
@@ -73,6 +78,14 @@ def test_cursor_pagination_walks_every_case_once(inbox, test_installation):
     # then
     assert seen == [1, 2, 3, 4, 5, 6, 7]
     assert result.data["cases"]["totalCount"] == 7
+
+
+def test_total_count_can_stop_counting_at_a_maximum(gql, test_installation):
+    for i in range(4):
+        make_case(test_installation, email=f"c{i}@example.com")
+    document = "{ a: cases { totalCount } b: cases { totalCount(max: 3) } c: cases { totalCount(max: 10) } }"
+    result = gql("staff", document, headers=staff_headers(test_installation))
+    assert result.data == {"a": {"totalCount": 4}, "b": {"totalCount": 3}, "c": {"totalCount": 4}}
 
 
 def test_cursor_survives_new_cases_arriving_between_pages(inbox, test_installation):
@@ -205,7 +218,9 @@ def test_case_detail_has_conversation_notes_timeline_order_and_history(gql, test
     assert {o["number"] for o in detail["customerHistory"]["orders"]} == {"1001", "900"}
 
 
-def test_case_detail_query_count_does_not_depend_on_conversation_length(gql, test_installation, django_assert_max_num_queries):
+def test_case_detail_query_count_does_not_depend_on_conversation_length(
+    gql, test_installation, django_assert_max_num_queries
+):
     case = make_case(test_installation, order=make_order(test_installation))
     for i in range(20):
         case_reply(case=case, body=f"reply {i}", actor=STAFF)

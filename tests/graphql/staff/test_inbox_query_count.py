@@ -19,7 +19,8 @@ query Inbox($first: Int, $filter: CaseFilterInput, $sortBy: CaseSortingInput) {
       customer { id email name saleorUserId languageCode }
       assignee { userId email }
       valueAtRisk { amount currency } recoveredAmount { amount currency }
-      sla { dueAt firstResponseDueAt resolutionDueAt firstRespondedAt pausedAt firstResponseBreached resolutionBreached }
+      sla { dueAt firstResponseDueAt resolutionDueAt firstRespondedAt pausedAt
+            firstResponseBreached resolutionBreached }
     } }
   }
 }
@@ -51,5 +52,8 @@ def test_inbox_query_count_is_constant_in_page_size(gql, test_installation, sort
     assert not small.errors and not large.errors, (small.errors, large.errors)
     assert len(small.data["cases"]["edges"]) == 5
     assert len(large.data["cases"]["edges"]) == 50
-    assert all(sorted(e["node"]["tags"]) == e["node"]["tags"] and "vip" in e["node"]["tags"] for e in large.data["cases"]["edges"])
+    assert all(
+        sorted(e["node"]["tags"]) == e["node"]["tags"] and "vip" in e["node"]["tags"]
+        for e in large.data["cases"]["edges"]
+    )
     assert all(e["node"]["assignee"]["email"] == "staff@example.com" for e in large.data["cases"]["edges"])

@@ -31,11 +31,18 @@ test: install services
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
+# Benchmarks print figures; they never assert timings. `bench-smoke` is the short CI run of each.
 bench: install services
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/sla_scan.py
+	$(BIN)/python bench/inbox.py
+	$(BIN)/python bench/triage.py
 
 bench-smoke: install services
 	$(BIN)/python bench/ingest.py --smoke
+	$(BIN)/python bench/sla_scan.py --smoke
+	$(BIN)/python bench/inbox.py --smoke
+	$(BIN)/python bench/triage.py --rounds 1 --llm-messages 20
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -84,9 +84,12 @@ def webhook_event_record(
         return None
     from saleor_support_plugin.inbox_drain import inbox_drain_kick
 
-    # Runs at once in autocommit (the row is committed), else when the caller's transaction commits. Never
-    # before: a drain that started between our kick and our commit would not see the row (inbox_drain.py).
-    transaction.on_commit(inbox_drain_kick)
+    # After the commit, never before: a drain that started between our kick and our commit would not see the
+    # row (inbox_drain.py). In autocommit the row is committed already: kick now.
+    if connection.in_atomic_block:
+        transaction.on_commit(inbox_drain_kick)
+    else:
+        inbox_drain_kick()
     return RecordedEvent(pk)
 
 

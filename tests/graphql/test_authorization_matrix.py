@@ -291,11 +291,21 @@ def _ai_draft_id(w: World) -> str:
     from saleor_support_plugin.models import Message, MessageDirection, MessageTriage, ReplyDraft
 
     message = Message.objects.filter(case=w.case_ana, direction=MessageDirection.INBOUND).latest("created_at")
-    MessageTriage.objects.get_or_create(message=message, defaults={
-        "installation": w.a, "case": w.case_ana, "engine": "offline", "intent": "order_status",
-        "offline_intent": "order_status", "confidence": 0.9})
-    draft, _ = ReplyDraft.objects.get_or_create(message=message, defaults={
-        "installation": w.a, "case": w.case_ana, "body": "It ships tomorrow.", "engine": "offline"})
+    MessageTriage.objects.get_or_create(
+        message=message,
+        defaults={
+            "installation": w.a,
+            "case": w.case_ana,
+            "engine": "offline",
+            "intent": "order_status",
+            "offline_intent": "order_status",
+            "confidence": 0.9,
+        },
+    )
+    draft, _ = ReplyDraft.objects.get_or_create(
+        message=message,
+        defaults={"installation": w.a, "case": w.case_ana, "body": "It ships tomorrow.", "engine": "offline"},
+    )
     return global_id("ReplyDraft", draft.pk)
 
 

@@ -143,6 +143,20 @@ def poll_installation_task(installation_id: int) -> dict:
     return installation_poll(installation=installation)
 
 
+# SMTP may be down for a while: back off from 30 s up to an hour, then give up visibly (on_failure).
+EMAIL_SEND_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (RetryableError, OperationalError),
+    "retry_backoff": 30,
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+    "max_retries": 10,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+}
+
+
 class OutboundEmailTask(DjangoTask):
     def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:  # noqa: ANN001 (Celery's signature)
         # Retries are exhausted (or the error was unexpected): the e-mail is failed, visibly, on the timeline.
@@ -153,18 +167,7 @@ class OutboundEmailTask(DjangoTask):
             outbound_email_mark_failed(email_id=email_id, error=f"gave up: {type(exc).__name__}: {exc}")
 
 
-@shared_task(
-    base=OutboundEmailTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(RetryableError, OperationalError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=10,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(base=OutboundEmailTask, **EMAIL_SEND_OPTIONS)
 def outbound_email_send_task(email_id: int) -> str:
     from saleor_support_plugin.services.email import outbound_email_send
 
@@ -245,18 +248,7 @@ class FeedbackEmailTask(DjangoTask):
             feedback_email_mark_failed(request_id=request_id, error=f"gave up: {type(exc).__name__}: {exc}")
 
 
-@shared_task(
-    base=FeedbackEmailTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(RetryableError, OperationalError),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=10,
-    soft_time_limit=60,
-    time_limit=90,
-)
+@shared_task(base=FeedbackEmailTask, **EMAIL_SEND_OPTIONS)
 def feedback_email_send_task(request_id: int) -> str:
     from saleor_support_plugin.services.feedback_email import feedback_email_send
 

@@ -103,7 +103,7 @@ def test_duplicate_delivery_is_acknowledged_without_a_second_row_or_task(
     with django_capture_on_commit_callbacks() as callbacks:
         answers = [_post(client, hook) for _ in range(3)]
 
-    # then all three are 2xx, only the first is new, and only one processing task is queued
+    # then all three are 2xx, only the first is new, and only it kicks the drain (after commit)
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert [a.json()["status"] for a in answers] == ["accepted", "duplicate", "duplicate"]
     assert WebhookEvent.objects.count() == 1

@@ -43,6 +43,9 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import benchdb  # noqa: E402 (bench/ is the script's own folder on sys.path)
+from benchdb import BenchBroken  # noqa: E402
+
 DB_NAME = "support_bench_inbox"
 ADMIN_URL = os.environ.get("INBOX_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BENCH_URL = urlunsplit(urlsplit(ADMIN_URL)._replace(path=f"/{DB_NAME}"))
@@ -84,37 +87,15 @@ SCENARIOS: dict[str, dict] = {
 }
 
 
-class BenchBroken(Exception):
-    pass
-
-
 # -- database -------------------------------------------------------------------------------------------
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-        env=server_env(),
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise BenchBroken(f"manage.py migrate failed:\n{done.stdout}\n{done.stderr}")
+    benchdb.recreate_database(admin_url=ADMIN_URL, name=DB_NAME, env=server_env())
 
 
 def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    benchdb.drop_database(admin_url=ADMIN_URL, name=DB_NAME)
 
 
 def server_env() -> dict[str, str]:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime
@@ -37,6 +36,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import benchdb  # noqa: E402 (bench/ is the script's own folder on sys.path)
+from benchdb import BenchBroken  # noqa: E402
 
 DB_NAME = os.environ.get("SLA_BENCH_DB", "support_bench_sla")
 ADMIN_URL = os.environ.get("SLA_BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -47,39 +49,17 @@ REASONS = ["order_status", "delivery_delay", "payment_issue", "refund_status", "
 SNAPSHOT_STATUSES = ["UNFULFILLED", "FULFILLED", "PARTIALLY_FULFILLED", "CANCELED", "EXPIRED"]
 
 
-class BenchBroken(Exception):
-    pass
-
-
 # -- database -------------------------------------------------------------------------------------------
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DB_NAME}"')
     env = {**os.environ, "DATABASE_URL": BENCH_URL}
     env.setdefault("DJANGO_SETTINGS_MODULE", "saleor_support_plugin.project.settings")
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise BenchBroken(f"manage.py migrate failed:\n{done.stdout}\n{done.stderr}")
+    benchdb.recreate_database(admin_url=ADMIN_URL, name=DB_NAME, env=env)
 
 
 def drop_database() -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    benchdb.drop_database(admin_url=ADMIN_URL, name=DB_NAME)
 
 
 def setup_django() -> None:

@@ -29,6 +29,7 @@ class SupportErrorCode(StrEnum):
     SALEOR_ERROR = "SALEOR_ERROR"
     SALEOR_PERMISSION_DENIED = "SALEOR_PERMISSION_DENIED"
     TEMPORARILY_UNAVAILABLE = "TEMPORARILY_UNAVAILABLE"
+    RATE_LIMITED = "RATE_LIMITED"  # too many creates by one shopper or IP; the message says when to retry
     SELF_ISSUED = "SELF_ISSUED"
     DUPLICATE = "DUPLICATE"
     STALE = "STALE"

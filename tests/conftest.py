@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -72,3 +73,24 @@ def post_signed(client):
         return client.post(path, data=raw, content_type="application/json", **meta)
 
     return post
+
+
+@pytest.fixture(autouse=True)
+def _rate_limit_counters_reset():
+    """Rate-limit counters outlive a test (the broker's Redis, this process's cache) and a new test database
+    reuses installation ids: every test starts with none counted."""
+    from django.core.cache import cache
+    from redis.exceptions import RedisError
+
+    from saleor_support_plugin import ratelimit
+
+    ratelimit.reset_client()
+    cache.clear()
+    client = ratelimit.redis_client()
+    if client is not None:
+        with contextlib.suppress(RedisError, OSError):
+            keys = list(client.scan_iter(match=ratelimit.KEY_PREFIX + "*", count=1000))
+            if keys:
+                client.delete(*keys)
+    yield
+    ratelimit.reset_client()

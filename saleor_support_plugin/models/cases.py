@@ -184,6 +184,11 @@ class Case(models.Model):
             models.Index(fields=["installation", "status", "created_at"], name="case_status_idx"),
             models.Index(fields=["installation", "order_saleor_id"], name="case_order_idx"),
             models.Index(fields=["installation", "checkout_saleor_id"], name="case_checkout_idx"),
+            # The inbox search's exact order-number arm (selectors/cases.py ``_search``): with it every arm of
+            # that OR has an index and PostgreSQL combines them (BitmapOr) instead of scanning the shop's cases.
+            # Its trigram siblings for subject and customer e-mail are PostgreSQL-only and live in migration
+            # 0003 as raw SQL (case_subject_trgm_idx, customer_email_trgm_idx), not here.
+            models.Index(fields=["installation", "order_number"], name="case_order_number_idx"),
             # The staff inbox sorted by SLA due (graphql cases(sortBy: SLA_DUE)): walks this index in order and
             # stops after one page instead of sorting every open case. Partial: resolved and closed cases keep
             # their (long past) due times and would otherwise come first in the walk, to be filtered out one

@@ -26,6 +26,23 @@ def _env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _env_rate(name: str, default: str) -> tuple[int, int]:
+    """``"<count>/<seconds>"`` → (count, seconds); ``"0"`` (or an empty value) → (0, 0), meaning no limit."""
+    raw = os.environ.get(name, default).strip()
+    if raw in ("", "0"):
+        return (0, 0)
+    count, _, seconds = raw.partition("/")
+    try:
+        rate = (int(count), int(seconds))
+    except ValueError:
+        rate = (-1, -1)
+    if rate[0] < 0 or rate[1] <= 0:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f'{name} must look like "5/600" (count/seconds) or be 0, not {raw!r}')
+    return rate
+
+
 DEBUG = _env_bool("DEBUG", False)
 # The dev default is only usable because `make run` binds to 127.0.0.1; README says to set it in production.
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-insecure-secret-key-change-me")
@@ -86,6 +103,15 @@ SUPPORT_INSTALLATION_CACHE_SECONDS = float(os.environ.get("INSTALLATION_CACHE_SE
 SUPPORT_GRAPHQL_MAX_BODY_BYTES = int(os.environ.get("GRAPHQL_MAX_BODY_BYTES", str(256 * 1024)))
 # When set, shopper tokens must come from tokenCreate(audience: "<value>") (claim aud == "custom:<value>").
 SUPPORT_SHOPPER_TOKEN_AUDIENCE = os.environ.get("SHOPPER_TOKEN_AUDIENCE", "")
+# Browser origins (scheme://host[:port], comma-separated; "*" = any) allowed to call /graphql/shopper/ from a
+# storefront page. Empty: no CORS headers at all (storefronts that call from their server need none).
+SUPPORT_SHOPPER_CORS_ORIGINS = _env_list("SHOPPER_CORS_ORIGINS")
+# Shopper mutations that create things (caseOpen, returnRequestCreate, refundRequest), "<count>/<seconds>"
+# per shopper and per client IP within one installation; "0" turns a limit off (graphql/throttle.py).
+SUPPORT_SHOPPER_RATE_LIMIT = _env_rate("SHOPPER_RATE_LIMIT", "5/600")
+SUPPORT_SHOPPER_IP_RATE_LIMIT = _env_rate("SHOPPER_IP_RATE_LIMIT", "50/600")
+# Reverse proxies in front of the app that append to X-Forwarded-For; 0 = use the socket's address.
+SUPPORT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # bench/ingest.py only: mounts /bench/bare (a view that just inserts the body) for a baseline. Never in production.
 SUPPORT_BENCH_ENDPOINTS = _env_bool("SUPPORT_BENCH_ENDPOINTS", False)
 

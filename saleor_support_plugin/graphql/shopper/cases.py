@@ -12,6 +12,7 @@ from saleor_support_plugin.graphql.ids import global_id_decode
 from saleor_support_plugin.graphql.pagination import connection, page_size
 from saleor_support_plugin.graphql.permissions import shopper_required
 from saleor_support_plugin.graphql.shopper.types import ShopperCaseConnection, ShopperCaseType, ShopperMessageType
+from saleor_support_plugin.graphql.throttle import shopper_create_throttle
 from saleor_support_plugin.graphql.types.enums import CaseReasonEnum
 from saleor_support_plugin.models import Case, CaseReason, MessageChannel
 from saleor_support_plugin.selectors.cases import case_get_for_shopper, case_list_for_shopper
@@ -83,16 +84,17 @@ class Mutation:
     def case_open(self, info: Info, input: CaseOpenInput) -> CaseOpenPayload:  # noqa: A002
         shopper = info.context.get_shopper()
         try:
-            case = case_open_from_storefront(
-                installation=shopper.installation,
-                email=shopper.email,
-                saleor_user_id=shopper.saleor_user_id,
-                guest_order_id=shopper.guest_order_id,
-                subject=input.subject,
-                message=input.message,
-                order_id=str(input.order_id or ""),
-                reason=input.reason.value if input.reason else CaseReason.OTHER,
-            )
+            with shopper_create_throttle(info.context):
+                case = case_open_from_storefront(
+                    installation=shopper.installation,
+                    email=shopper.email,
+                    saleor_user_id=shopper.saleor_user_id,
+                    guest_order_id=shopper.guest_order_id,
+                    subject=input.subject,
+                    message=input.message,
+                    order_id=str(input.order_id or ""),
+                    reason=input.reason.value if input.reason else CaseReason.OTHER,
+                )
         except SupportError as exc:
             return CaseOpenPayload(errors=error_list(exc, rename={"body": "message"}))
         return CaseOpenPayload(case=case)

@@ -18,6 +18,7 @@ from saleor_support_plugin.graphql.errors import SupportErrorType, error_list
 from saleor_support_plugin.graphql.ids import global_id
 from saleor_support_plugin.graphql.permissions import shopper_required
 from saleor_support_plugin.graphql.shopper.types import ShopperCaseType
+from saleor_support_plugin.graphql.throttle import shopper_create_throttle
 from saleor_support_plugin.graphql.types.common import Money
 from saleor_support_plugin.graphql.types.returns import ReturnResolutionEnum, ReturnStatusEnum
 from saleor_support_plugin.models import Case, ReturnRequest
@@ -147,19 +148,20 @@ class Mutation:
         shopper = info.context.get_shopper()
         try:
             _guest_guard(shopper, str(input.order_id))
-            row = return_request_create(
-                installation=shopper.installation,
-                order_id=str(input.order_id),
-                customer_email=shopper.email,
-                saleor_user_id=shopper.saleor_user_id,
-                lines=[
-                    ReturnLineInput(order_line_id=str(line.order_line_id), quantity=line.quantity)
-                    for line in input.lines
-                ],
-                reason=input.reason,
-                comment=input.comment or "",
-                resolution=input.resolution.value,
-            )
+            with shopper_create_throttle(info.context):
+                row = return_request_create(
+                    installation=shopper.installation,
+                    order_id=str(input.order_id),
+                    customer_email=shopper.email,
+                    saleor_user_id=shopper.saleor_user_id,
+                    lines=[
+                        ReturnLineInput(order_line_id=str(line.order_line_id), quantity=line.quantity)
+                        for line in input.lines
+                    ],
+                    reason=input.reason,
+                    comment=input.comment or "",
+                    resolution=input.resolution.value,
+                )
         except SupportError as exc:
             return ReturnRequestCreatePayload(errors=error_list(exc))
         case = Case.objects.get(pk=row.case_id) if row.case_id else None
@@ -170,19 +172,20 @@ class Mutation:
         shopper = info.context.get_shopper()
         try:
             _guest_guard(shopper, str(input.order_id))
-            case = refund_request(
-                installation=shopper.installation,
-                order_id=str(input.order_id),
-                customer_email=shopper.email,
-                saleor_user_id=shopper.saleor_user_id,
-                reason=input.reason,
-                comment=input.comment or "",
-                lines=[
-                    RefundLine(order_line_id=str(line.order_line_id), quantity=line.quantity)
-                    for line in input.lines or []
-                ],
-                amount=input.amount,
-            )
+            with shopper_create_throttle(info.context):
+                case = refund_request(
+                    installation=shopper.installation,
+                    order_id=str(input.order_id),
+                    customer_email=shopper.email,
+                    saleor_user_id=shopper.saleor_user_id,
+                    reason=input.reason,
+                    comment=input.comment or "",
+                    lines=[
+                        RefundLine(order_line_id=str(line.order_line_id), quantity=line.quantity)
+                        for line in input.lines or []
+                    ],
+                    amount=input.amount,
+                )
         except SupportError as exc:
             return RefundRequestPayload(errors=error_list(exc))
         return RefundRequestPayload(case=Case.objects.get(pk=case.pk))

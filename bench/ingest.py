@@ -638,8 +638,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--client-threads", type=int, help="wrk threads (default 1) / Python client processes (default 2)")
     p.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread; or sync)")
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2)")
-    p.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4: two per core)")
+    p.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
     p.add_argument("--requests", type=int, help="distinct signed requests to prepare (default: sized from warm-up)")
     p.add_argument("--only", choices=["verified", "bare"], help="run one endpoint only")
     p.add_argument(

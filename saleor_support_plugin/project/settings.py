@@ -114,6 +114,9 @@ SUPPORT_SHOPPER_IP_RATE_LIMIT = _env_rate("SHOPPER_IP_RATE_LIMIT", "50/600")
 SUPPORT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # bench/ingest.py only: mounts /bench/bare (a view that just inserts the body) for a baseline. Never in production.
 SUPPORT_BENCH_ENDPOINTS = _env_bool("SUPPORT_BENCH_ENDPOINTS", False)
+# POSTs to /api/webhooks/* are answered by a WSGI fast path (webhooks/fastpath.py) that skips Django's
+# middleware and request signals; WEBHOOK_FAST_PATH=0 serves them through Django (e.g. for APM hooked into middleware).
+SUPPORT_WEBHOOK_FAST_PATH = _env_bool("WEBHOOK_FAST_PATH", True)
 
 # E-mail. EMAIL_URL (smtp://user:pass@host:587?tls=1, smtps://… for implicit TLS) or EMAIL_HOST & co. select
 # SMTP; with neither, mail is written to files under var/mail so `make run` needs no mail server.

@@ -22,6 +22,11 @@ from saleor_support_plugin.services.inbox import webhook_event_process
 from tests.fixtures.recordings import post_recorded, recorded, recorded_webhooks
 
 
+@pytest.fixture
+def client(intake_client):
+    return intake_client
+
+
 def _post(client, hook):
     return post_recorded(client, hook)
 

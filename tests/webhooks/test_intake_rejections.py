@@ -20,6 +20,11 @@ API_URL = "https://shop.example.com/graphql/"
 APP_ID = "QXBwOjc="
 
 
+@pytest.fixture
+def client(intake_client):
+    return intake_client
+
+
 def order_body(**overrides) -> dict:
     body = json.loads(recorded("ORDER_CREATED-c_paid_order_from_checkout.json").raw_body)
     body["recipient"] = {"id": APP_ID, "name": "Support Cases App"}

@@ -10,6 +10,11 @@ from saleor_support_plugin.webhooks.registry import spec_for_event
 from tests.fixtures.recordings import post_recorded, recorded_webhooks
 
 
+@pytest.fixture
+def client(intake_client):
+    return intake_client
+
+
 def _post(client, hook):
     return post_recorded(client, hook)
 

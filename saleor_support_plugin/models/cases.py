@@ -200,6 +200,16 @@ class Case(models.Model):
                 name="case_sla_due_idx",
                 condition=Q(status__in=ACTIVE_STATUSES),
             ),
+            # The same walk for one agent's cases ("mine", assignee: me): without it PostgreSQL walks every
+            # active case of the shop in SLA order and filters out the other agents' ones.
+            models.Index(
+                models.F("installation"),
+                models.F("assignee_user_id"),
+                case_sla_due_expression(),
+                models.F("id"),
+                name="case_assignee_sla_idx",
+                condition=Q(status__in=ACTIVE_STATUSES),
+            ),
         ]
 
     def __str__(self) -> str:

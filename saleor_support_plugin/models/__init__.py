@@ -36,7 +36,7 @@ from saleor_support_plugin.models.feedback import (
     FeedbackRequest,
     FeedbackSettings,
 )
-from saleor_support_plugin.models.gdpr import CustomerDataRequest, DataRequestKind
+from saleor_support_plugin.models.gdpr import CustomerDataRequest, DataRequestKind, ErasedObject, ErasedObjectKind
 from saleor_support_plugin.models.installations import Installation
 from saleor_support_plugin.models.polling import PollCursor
 from saleor_support_plugin.models.returns import (
@@ -111,6 +111,8 @@ __all__ = [
     "FeedbackSettings",
     "CustomerDataRequest",
     "DataRequestKind",
+    "ErasedObject",
+    "ErasedObjectKind",
     "RefundLimit",
     "RefundRecord",
     "RefundStatus",

@@ -40,3 +40,34 @@ class CustomerDataRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} via {self.via} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ErasedObjectKind(models.TextChoices):
+    ORDER = "order", "Order"
+    CHECKOUT = "checkout", "Checkout"
+    TRANSACTION = "transaction", "Transaction"
+
+
+class ErasedObject(models.Model):
+    """Tombstone of a Saleor order, checkout or transaction whose shopper data we erased.
+
+    Saleor keeps orders after a customer is deleted (accounting), so webhooks and polls about them keep
+    coming with the shopper's e-mail and address. The tombstone makes every later update land erased: the
+    snapshot keeps its facts (status, money, fulfilment) but never gets the personal fields back, and no
+    rule opens a case for it. Keyed by object id, never by e-mail: a returning shopper's new orders are
+    new data. Holds no personal data itself.
+    """
+
+    installation = models.ForeignKey("support.Installation", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=ErasedObjectKind.choices)
+    saleor_id = models.CharField(max_length=255)
+    erased_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "support_erased_object"
+        constraints = [
+            models.UniqueConstraint(fields=["installation", "saleor_id"], name="erased_object_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"erased {self.kind} {self.saleor_id}"

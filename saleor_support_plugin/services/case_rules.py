@@ -1,8 +1,10 @@
 """Rules that open (and close) support cases by themselves, reading our Saleor snapshots.
 
 Called by the inbox worker after a snapshot changed (never for echoes of our own writes), and by the
-delay scan for conditions that only time reveals. Each rule keeps at most one active case per
-(order or checkout, rule) — the database enforces it — and a repeat appends to that case's timeline.
+delay scan for conditions that only time reveals. Objects whose shopper data was erased (tombstoned,
+``gdpr_snapshots``) are ignored like echoes: a case would bring the shopper back. Each rule keeps at
+most one active case per (order or checkout, rule) — the database enforces it — and a repeat appends to
+that case's timeline.
 A rule case resolves itself when its condition clears, recording the amount recovered.
 """
 
@@ -33,6 +35,7 @@ from saleor_support_plugin.models import (
     TransactionSnapshot,
 )
 from saleor_support_plugin.services.cases import case_open, case_resolve
+from saleor_support_plugin.services.gdpr_snapshots import erased_object_exists
 
 logger = logging.getLogger(__name__)
 
@@ -225,7 +228,12 @@ def _describe(records: list[TransactionEventRecord]) -> str:
 
 
 def case_rules_on_checkout(*, installation: Installation, checkout: CheckoutSnapshot) -> None:
-    """Payment failures on a checkout open a case; a later full payment resolves it with the amount."""
+    """Payment failures on a checkout open a case; a later full payment resolves it with the amount.
+
+    A tombstoned checkout (its shopper's data was erased) is ignored.
+    """
+    if erased_object_exists(installation=installation, saleor_id=checkout.saleor_id):
+        return
     tx_ids = list(
         TransactionSnapshot.objects.filter(
             installation=installation, checkout_saleor_id=checkout.saleor_id
@@ -454,8 +462,15 @@ def case_rules_on_order(*, installation: Installation, order: OrderSnapshot, now
     """Evaluate every order rule against the current snapshot. Caller is inside ``atomic``.
 
     Writes: Case/CaseEvent/Message rows through the case services, TransactionEventRecord.rule_handled_at,
-    OrderSnapshot.delay_check_at. Notices are queued (sent after commit).
+    OrderSnapshot.delay_check_at. Notices are queued (sent after commit). A tombstoned order (its shopper's
+    data was erased) writes nothing but leaving the delay scan.
     """
+    if erased_object_exists(installation=installation, saleor_id=order.saleor_id):
+        # No rule may open, update or resolve a case about it; nor should the delay scan keep coming back.
+        if order.delay_check_at is not None:
+            OrderSnapshot.objects.filter(pk=order.pk).update(delay_check_at=None)
+            order.delay_check_at = None
+        return
     now = now or timezone.now()
     _order_payment_rules(installation, order)
     _order_money_rules(installation, order)
@@ -466,7 +481,10 @@ def case_rules_on_order(*, installation: Installation, order: OrderSnapshot, now
 
 
 def case_rules_on_transaction(*, installation: Installation, tx: TransactionSnapshot) -> None:
-    """A transaction changed on its own (metadata webhook or the failure poll): evaluate its owner."""
+    """A transaction changed on its own (metadata webhook or the failure poll): evaluate its owner.
+
+    Its owner's tombstone decides (checked there): a transaction's rules are its order's or checkout's.
+    """
     if tx.order_saleor_id:
         order = OrderSnapshot.objects.filter(installation=installation, saleor_id=tx.order_saleor_id).first()
         if order is not None:

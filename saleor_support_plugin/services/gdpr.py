@@ -8,6 +8,8 @@ Erasure anonymises instead of deleting where rows feed aggregates: cases keep th
 SLA flags and money (metrics stay true) but lose every word and address; the Customer row stays (cases
 point at it) under ``erased-<pk>@erased.invalid``; survey scores stay, comments go. Running it again
 finds nothing that still matches, so it is idempotent.
+Orders, checkouts and transactions it erased are tombstoned (``gdpr_snapshots``): Saleor keeps sending
+them, and their later states are stored erased and open no case.
 """
 
 from __future__ import annotations
@@ -47,14 +49,17 @@ from saleor_support_plugin.models import (
 from saleor_support_plugin.models.gdpr import ERASED_EMAIL_DOMAIN
 from saleor_support_plugin.services.customers import normalize_email
 from saleor_support_plugin.services.gdpr_export import customer_data_document
+from saleor_support_plugin.services.gdpr_snapshots import (
+    ERASED,
+    ERASED_BODY,
+    MIN_NAME_NEEDLE,
+    erased_objects_record,
+    erasure_needles,
+    scrub,
+    snapshot_personal_erase,
+)
 
 logger = logging.getLogger(__name__)
-
-ERASED = "[erased]"
-# What an erased inbox row's raw body becomes: valid JSON that no payload model accepts, so a replay
-# fails visibly instead of acting on nothing.
-ERASED_BODY = '{"erased": true}'
-MIN_NAME_NEEDLE = 3
 
 
 @dataclass(frozen=True)
@@ -146,17 +151,6 @@ def customer_data_export(*, installation: Installation, email: str, actor: Actor
     return document
 
 
-def _scrub(value: object, needles: tuple[str, ...]) -> object:
-    """``value`` with every string that mentions a needle (case-insensitively) replaced by ``ERASED``."""
-    if isinstance(value, dict):
-        return {key: _scrub(item, needles) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_scrub(item, needles) for item in value]
-    if isinstance(value, str) and any(needle in value.lower() for needle in needles):
-        return ERASED
-    return value
-
-
 def _erase_conversation(subject: DataSubject, needles: tuple[str, ...]) -> dict[str, int]:
     cases = Case.objects.filter(pk__in=subject.case_ids)
     own = Message.objects.filter(case_id__in=subject.case_ids)
@@ -176,7 +170,7 @@ def _erase_conversation(subject: DataSubject, needles: tuple[str, ...]) -> dict[
     # Timeline rows are otherwise written once by ``events.py``; erasure is the one rewrite they get.
     rows = list(CaseEvent.objects.filter(case_id__in=subject.case_ids))
     for row in rows:
-        row.parameters = _scrub(row.parameters, needles)
+        row.parameters = scrub(row.parameters, needles)
         if row.actor_type == "customer" or row.actor_email.lower() in subject.emails:
             row.actor_email = ""
     counts["events"] = CaseEvent.objects.bulk_update(rows, ["parameters", "actor_email"], batch_size=500)
@@ -205,31 +199,26 @@ def _erase_emails(subject: DataSubject) -> dict[str, int]:
 
 
 def _erase_snapshots(subject: DataSubject, needles: tuple[str, ...]) -> tuple[dict[str, int], set[str]]:
-    object_ids: set[str] = set(subject.user_ids)
-    orders = list(subject.orders())
-    for order in orders:
-        object_ids.add(order.saleor_id)
-        order.user_email, order.saleor_user_id, order.shipping_address = "", "", {}
-        order.events, order.metadata = _scrub(order.events, needles), _scrub(order.metadata, needles)
-        order.fulfillments = _scrub(order.fulfillments, needles)
-    OrderSnapshot.objects.bulk_update(
-        orders, ["user_email", "saleor_user_id", "shipping_address", "events", "metadata", "fulfillments"]
-    )
-    checkouts = list(subject.checkouts())
-    for checkout in checkouts:
-        object_ids.add(checkout.saleor_id)
-        checkout.email, checkout.saleor_user_id, checkout.shipping_address = "", "", {}
-        checkout.metadata = _scrub(checkout.metadata, needles)
-    CheckoutSnapshot.objects.bulk_update(checkouts, ["email", "saleor_user_id", "shipping_address", "metadata"])
-    linked = Q(order_saleor_id__in=[o.saleor_id for o in orders]) | Q(
-        checkout_saleor_id__in=[c.saleor_id for c in checkouts]
-    )
-    object_ids |= set(
+    """Anonymise the shopper's order and checkout snapshots and tombstone them with their transactions.
+
+    Returns the counts and every object id erased (for the inbox). The tombstones are what keep later
+    webhooks and polls about these objects from writing the shopper back (``gdpr_snapshots``).
+    """
+    erased: dict[type, list[str]] = {}
+    for model, rows in ((OrderSnapshot, list(subject.orders())), (CheckoutSnapshot, list(subject.checkouts()))):
+        fields = [snapshot_personal_erase(row, needles) for row in rows]
+        if rows:
+            model.objects.bulk_update(rows, fields[0])
+        erased[model] = [row.saleor_id for row in rows]
+    linked = Q(order_saleor_id__in=erased[OrderSnapshot]) | Q(checkout_saleor_id__in=erased[CheckoutSnapshot])
+    erased[TransactionSnapshot] = list(
         TransactionSnapshot.objects.filter(installation=subject.installation)
         .filter(linked)
         .values_list("saleor_id", flat=True)
     )
-    return {"orders": len(orders), "checkouts": len(checkouts)}, object_ids
+    erased_objects_record(installation=subject.installation, ids_by_model=erased)
+    counts = {"orders": len(erased[OrderSnapshot]), "checkouts": len(erased[CheckoutSnapshot])}
+    return counts, {saleor_id for ids in erased.values() for saleor_id in ids}
 
 
 def _erase_inbox(subject: DataSubject, object_ids: set[str], source_event: WebhookEvent | None) -> int:
@@ -260,18 +249,20 @@ def customer_data_erase(
     Locks the shopper's case rows (in id order). Writes (anonymises): Customer, Case subjects, Message
     bodies/authors, Note bodies, CaseEvent parameters/actor e-mails, OutboundEmail (queued ones fail),
     FeedbackRequest (queued ones are cancelled), Order/CheckoutSnapshot e-mails/addresses, WebhookEvent
-    raw bodies; deletes InboundEmail receipts. Writes CaseEvent customer_data_erased per case and a
-    CustomerDataRequest (kind erase). No external calls. Raises PermanentError INVALID for a bad address.
+    raw bodies; inserts an ErasedObject tombstone per erased order, checkout and transaction (so later
+    webhooks and polls about them stay erased); deletes InboundEmail receipts. Writes CaseEvent
+    customer_data_erased per case and a CustomerDataRequest (kind erase). No external calls. Raises
+    PermanentError INVALID for a bad address.
     """
     with transaction.atomic():
         subject = data_subject_find(installation=installation, email=email, saleor_user_id=saleor_user_id)
         list(case_qs_select_for_update().filter(pk__in=subject.case_ids).order_by("pk").values_list("pk"))
-        needles = tuple(sorted(value.lower() for value in subject.emails | subject.names))
+        needles = erasure_needles(emails=subject.emails, names=subject.names)
         counts = _erase_conversation(subject, needles)
         counts.update(_erase_emails(subject))
         snapshot_counts, object_ids = _erase_snapshots(subject, needles)
         counts.update(snapshot_counts)
-        counts["webhook_events"] = _erase_inbox(subject, object_ids, source_event)
+        counts["webhook_events"] = _erase_inbox(subject, object_ids | subject.user_ids, source_event)
         for customer in subject.customers:
             customer.email = f"erased-{customer.pk}@{ERASED_EMAIL_DOMAIN}"
             customer.name = customer.saleor_user_id = customer.language_code = ""

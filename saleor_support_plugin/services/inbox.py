@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from saleor_support_plugin.errors import NoOpError, PermanentError, RetryableError, SupportErrorCode
 from saleor_support_plugin.models import EventSource, EventStatus, Installation, WebhookEvent
+from saleor_support_plugin.services.gdpr_snapshots import ERASED_BODY, inbox_body_erase_due
 
 logger = logging.getLogger(__name__)
 
@@ -156,7 +157,13 @@ def _finish(event: WebhookEvent, status: str, error: str = "") -> None:
     event.status = status
     event.last_error = error[:MAX_ERROR_LENGTH]
     event.processed_at = timezone.now()
-    event.save(update_fields=["status", "last_error", "processed_at", "attempts"])
+    fields = ["status", "last_error", "processed_at", "attempts"]
+    # About an order/checkout/transaction whose shopper data was erased: once the row is done with (whatever
+    # the outcome), its body goes the way the erasure sends every other inbox body of that object.
+    if inbox_body_erase_due(event):
+        event.raw_body = ERASED_BODY
+        fields.append("raw_body")
+    event.save(update_fields=fields)
 
 
 def _error_text(exc: BaseException) -> str:

@@ -1,4 +1,8 @@
-"""Upsert the local picture of Saleor orders, checkouts and transactions, newest state winning."""
+"""Upsert the local picture of Saleor orders, checkouts and transactions, newest state winning.
+
+Objects whose shopper data was erased (tombstoned, ``gdpr_snapshots``) keep being updated, but their
+personal fields are always written in their erased form.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,12 @@ from saleor_support_plugin.models import (
     WebhookEvent,
 )
 from saleor_support_plugin.saleor.models import Checkout, Money, Order, Transaction
+from saleor_support_plugin.services.gdpr_snapshots import (
+    address_name,
+    erasure_needles,
+    snapshot_fields_guard,
+    transaction_tombstone_inherit,
+)
 
 S = TypeVar("S", OrderSnapshot, CheckoutSnapshot, TransactionSnapshot)
 
@@ -95,7 +105,13 @@ def _apply(
     issued_at: datetime,
     fields: dict,
     source_event: WebhookEvent | None,
+    needles: tuple[str, ...] = (),
 ) -> tuple[S, bool]:
+    # A tombstoned object (its shopper's data was erased) keeps getting its facts, never the shopper back.
+    # ``needles`` are the shopper's e-mails and name as this payload carries them, for the free-form fields.
+    fields = snapshot_fields_guard(
+        model, installation=installation, saleor_id=saleor_id, fields=fields, needles=needles
+    )
     versioned = {**fields, "version_stamp": stamp, "version_issued_at": issued_at, "source_event": source_event}
     row, created = _lock_or_create(model, installation=installation, saleor_id=saleor_id, defaults=versioned)
     if created:
@@ -152,7 +168,8 @@ def transaction_snapshot_apply(
 ) -> SnapshotResult[TransactionSnapshot]:
     """Upsert one transaction and record its new events. Caller is inside ``transaction.atomic``.
 
-    Writes: TransactionSnapshot (if newer), TransactionEventRecord (new events only).
+    Writes: TransactionSnapshot (if newer), TransactionEventRecord (new events only), ErasedObject (a
+    transaction of a tombstoned order or checkout is tombstoned too).
     """
     fresh = transaction_events_record(installation=installation, tx=tx)
     stamp = transaction_stamp(tx) or issued_at
@@ -189,6 +206,7 @@ def transaction_snapshot_apply(
         fields=fields,
         source_event=source_event,
     )
+    transaction_tombstone_inherit(installation=installation, tx=row)
     return SnapshotResult(row, changed, fresh)
 
 
@@ -267,6 +285,10 @@ def order_snapshot_apply(
         issued_at=issued_at,
         fields=fields,
         source_event=source_event,
+        needles=erasure_needles(
+            emails=(order.user_email, order.user.email if order.user else None),
+            names=(address_name(order.shipping_address),),
+        ),
     )
     return SnapshotResult(row, changed, fresh)
 
@@ -305,5 +327,9 @@ def checkout_snapshot_apply(
         issued_at=issued_at,
         fields=fields,
         source_event=source_event,
+        needles=erasure_needles(
+            emails=(checkout.email, checkout.user.email if checkout.user else None),
+            names=(address_name(checkout.shipping_address),),
+        ),
     )
     return SnapshotResult(row, changed, fresh)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry_django.optimizer import optimize
 
 from saleor_support_plugin.errors import SupportError
 from saleor_support_plugin.graphql.context import MANAGE_ORDERS, Info, StaffUser
@@ -34,6 +33,10 @@ def access_case_for_staff(staff: StaffUser, case_id: str, *, field: str = "id") 
         raise
 
 
+# What the case screen shows, fetched with the case: 1 + 4 queries whatever the conversation's length.
+CASE_DETAIL_QS = Case.objects.select_related("customer").prefetch_related("tags", "messages", "notes", "events")
+
+
 @strawberry.type
 class Query:
     @strawberry.field(extensions=manage_orders(), description="The inbox: cases matching a filter, one page at a time.")
@@ -54,7 +57,7 @@ class Query:
                 sort=(sort_by or CaseSortingInput()).to_sort(),
                 first=page_size(first),
                 after=after,
-                prepare=lambda qs: optimize(qs, info),
+                prepare=lambda qs: qs.select_related("customer").prefetch_related("tags"),
             )
         except SupportError as exc:
             raise graphql_error(exc) from exc
@@ -68,7 +71,7 @@ class Query:
         pk = global_id_decode(id, type_name="Case")
         try:
             return case_get_for_staff(
-                installation=staff.installation, case_id=pk, qs=optimize(Case.objects.all(), info)
+                installation=staff.installation, case_id=pk, qs=CASE_DETAIL_QS
             )
         except SupportError:
             return None

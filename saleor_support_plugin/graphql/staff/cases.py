@@ -70,9 +70,7 @@ class Query:
         staff = info.context.get_staff()
         pk = global_id_decode(id, type_name="Case")
         try:
-            return case_get_for_staff(
-                installation=staff.installation, case_id=pk, qs=CASE_DETAIL_QS
-            )
+            return case_get_for_staff(installation=staff.installation, case_id=pk, qs=CASE_DETAIL_QS)
         except SupportError:
             return None
 

@@ -27,6 +27,7 @@ class SupportSettings:
     # (count, seconds); count 0 = no limit.
     shopper_rate_limit: tuple[int, int] = (5, 600)
     shopper_ip_rate_limit: tuple[int, int] = (50, 600)
+    shopper_message_rate_limit: tuple[int, int] = (30, 600)
     trusted_proxy_count: int = 0
     # The broker's Redis (rate-limit counters live there too); "" when the broker is not Redis.
     redis_url: str = ""
@@ -49,6 +50,7 @@ def support_settings() -> SupportSettings:
         shopper_cors_origins=frozenset(origin_normalize(o) for o in settings.SUPPORT_SHOPPER_CORS_ORIGINS),
         shopper_rate_limit=tuple(settings.SUPPORT_SHOPPER_RATE_LIMIT),
         shopper_ip_rate_limit=tuple(settings.SUPPORT_SHOPPER_IP_RATE_LIMIT),
+        shopper_message_rate_limit=tuple(settings.SUPPORT_SHOPPER_MESSAGE_RATE_LIMIT),
         trusted_proxy_count=settings.SUPPORT_TRUSTED_PROXY_COUNT,
         redis_url=_redis_url(settings.CELERY_BROKER_URL),
     )

@@ -1,4 +1,4 @@
-"""Rate limit of the shopper mutations that create something (a case, a return or refund request).
+"""Rate limit of the shopper mutations that create something (a case, a return or refund request, a message).
 
 Two buckets per installation, both counted for every create: the shopper (a customer by Saleor user id,
 else by e-mail; a guest by the order they proved) at ``SHOPPER_RATE_LIMIT``, and the client IP at the
@@ -8,6 +8,8 @@ mutations share the buckets: each of them opens a case for staff.
 A refusal is the mutation's own payload error ``RATE_LIMITED`` (the resolver maps it like any service
 error) and nothing is written. A create the service refuses (validation, NOT_FOUND, …) gives its hit back,
 so a shopper fixing a typo is not locked out; only what was actually created counts.
+
+Messages on an existing case (caseMessageAdd) have buckets of their own (``shopper_message_throttle``).
 """
 
 from __future__ import annotations
@@ -53,10 +55,26 @@ def shopper_create_throttle(context: Context) -> Iterator[None]:
 
     The hit is given back if the body raises (the service created nothing).
     """
+    conf = support_settings()
+    with _throttle(context, "shopper-create", Rate(*conf.shopper_rate_limit)):
+        yield
+
+
+@contextmanager
+def shopper_message_throttle(context: Context) -> Iterator[None]:
+    """The same for a message on one of the shopper's cases (caseMessageAdd), with its own, higher budget
+    (``SHOPPER_MESSAGE_RATE_LIMIT``): a conversation sends more messages than a shopper opens cases."""
+    conf = support_settings()
+    with _throttle(context, "shopper-message", Rate(*conf.shopper_message_rate_limit)):
+        yield
+
+
+@contextmanager
+def _throttle(context: Context, action: str, rate: Rate) -> Iterator[None]:
     shopper = context.get_shopper()
     conf = support_settings()
-    prefix = f"shopper-create:{shopper.installation.pk}:"
-    buckets = [Bucket(prefix + _shopper_identity(shopper), Rate(*conf.shopper_rate_limit))]
+    prefix = f"{action}:{shopper.installation.pk}:"
+    buckets = [Bucket(prefix + _shopper_identity(shopper), rate)]
     ip = client_ip(context.request)
     if ip:
         buckets.append(Bucket(f"{prefix}ip:{ip}", Rate(*conf.shopper_ip_rate_limit)))

@@ -110,6 +110,8 @@ SUPPORT_SHOPPER_CORS_ORIGINS = _env_list("SHOPPER_CORS_ORIGINS")
 # per shopper and per client IP within one installation; "0" turns a limit off (graphql/throttle.py).
 SUPPORT_SHOPPER_RATE_LIMIT = _env_rate("SHOPPER_RATE_LIMIT", "5/600")
 SUPPORT_SHOPPER_IP_RATE_LIMIT = _env_rate("SHOPPER_IP_RATE_LIMIT", "50/600")
+# Messages a shopper may add to their cases (caseMessageAdd) per window; each is triaged by the AI.
+SUPPORT_SHOPPER_MESSAGE_RATE_LIMIT = _env_rate("SHOPPER_MESSAGE_RATE_LIMIT", "30/600")
 # Reverse proxies in front of the app that append to X-Forwarded-For; 0 = use the socket's address.
 SUPPORT_TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 # bench/ingest.py only: mounts /bench/bare (a view that just inserts the body) for a baseline. Never in production.

@@ -12,7 +12,7 @@ from saleor_support_plugin.graphql.ids import global_id_decode
 from saleor_support_plugin.graphql.pagination import connection, page_size
 from saleor_support_plugin.graphql.permissions import shopper_required
 from saleor_support_plugin.graphql.shopper.types import ShopperCaseConnection, ShopperCaseType, ShopperMessageType
-from saleor_support_plugin.graphql.throttle import shopper_create_throttle
+from saleor_support_plugin.graphql.throttle import shopper_create_throttle, shopper_message_throttle
 from saleor_support_plugin.graphql.types.enums import CaseReasonEnum
 from saleor_support_plugin.models import Case, CaseReason, MessageChannel
 from saleor_support_plugin.selectors.cases import case_get_for_shopper, case_list_for_shopper
@@ -104,9 +104,10 @@ class Mutation:
         shopper = info.context.get_shopper()
         try:
             case = access_case_for_shopper(shopper, case_id, field="caseId")
-            added = case_message_receive(
-                case=case, body=message, channel=MessageChannel.STOREFRONT, author_email=shopper.email
-            )
+            with shopper_message_throttle(info.context):
+                added = case_message_receive(
+                    case=case, body=message, channel=MessageChannel.STOREFRONT, author_email=shopper.email
+                )
         except SupportError as exc:
             return CaseMessageAddPayload(errors=error_list(exc, rename={"body": "message"}))
         return CaseMessageAddPayload(case=Case.objects.get(pk=case.pk), message=added)

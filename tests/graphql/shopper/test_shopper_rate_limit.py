@@ -195,3 +195,33 @@ def test_client_ip_trusts_only_our_own_proxies(settings, proxies, forwarded, exp
         assert client_ip(request) == expected
     finally:
         support_settings.cache_clear()
+
+
+MESSAGE_ADD = (
+    'mutation($c: ID!) { caseMessageAdd(caseId: $c, message: "Any news?") '
+    "{ message { id } errors { field code message } } }"
+)
+
+
+def test_messages_have_their_own_budget_and_the_31st_is_refused(gql, test_installation, clock, limiter, settings):
+    # given: Ana's case, and the default message budget (30 per 10 minutes)
+    settings.SUPPORT_SHOPPER_MESSAGE_RATE_LIMIT = (30, WINDOW)
+    support_settings.cache_clear()
+    ana = _customer(test_installation, "ana@example.com", "VXNlcjox")
+    case_id = _case_open(gql, ana)["case"]["id"]
+
+    def add() -> dict:
+        result = gql("shopper", MESSAGE_ADD, {"c": case_id}, headers=ana)
+        assert not result.errors, result.errors
+        return result.data["caseMessageAdd"]
+
+    # when: a lively conversation of 30 messages, then one more
+    assert all(add()["errors"] == [] for _ in range(30))
+    messages = Message.objects.count()
+    payload = add()
+
+    # then the 31st is refused and not stored; opening cases was not charged for the messages
+    assert payload["message"] is None
+    assert [e["code"] for e in payload["errors"]] == ["RATE_LIMITED"]
+    assert Message.objects.count() == messages
+    assert _case_open(gql, ana)["errors"] == []

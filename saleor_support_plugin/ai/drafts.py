@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from saleor_support_plugin.ai.guardrails import phrase
 from saleor_support_plugin.ai.retrieval import Doc, bm25_rank
 
-# The names services/macros.py (staff-side rendering) knows, plus a few more an automatic draft can fill.
+# Every $name a macro may use; services/macros.py ``macro_values`` fills them for staff previews and drafts alike.
 MACRO_VARIABLES = frozenset(
     {"customer_name", "customer_email", "agent_email", "first_name", "order_number", "order_status",
      "tracking_number", "tracking_numbers", "items", "refunded_total", "currency", "case_number"}

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
 
+from saleor_support_plugin.ai.drafts import MACRO_VARIABLES
+from saleor_support_plugin.ai.facts import order_facts_from_snapshot
 from saleor_support_plugin.errors import PermanentError, SupportErrorCode
 from saleor_support_plugin.models import Case, CaseReason, Installation, Macro, OrderSnapshot
 
@@ -108,20 +110,38 @@ class MacroRendering:
     missing_values: list[str]  # known $names this case has no value for: left as written
 
 
+def macro_values(
+    *, case: Case, order: OrderSnapshot | None, agent_email: str = "", author_name: str = ""
+) -> dict[str, str]:
+    """Every $variable a macro may use (``MACRO_VARIABLES``) for ``case``; "" where this case has no value.
+
+    The one source of macro values: staff previews (``macro_render``) and AI drafts (services/triage.py)
+    fill the same names the same way. ``author_name``: the name the shopper signed their message with,
+    preferred over the customer record's. Reads: Customer (unless selected).
+    """
+    customer = case.customer if case.customer_id else None
+    name = (author_name or (customer.name if customer else "")).strip()
+    values = dict.fromkeys(MACRO_VARIABLES, "")
+    values.update(order_facts_from_snapshot(order).variables())
+    values.update(
+        case_number=str(case.number),
+        customer_name=name,
+        first_name=name.split()[0] if name else "",
+        customer_email=customer.email if customer else "",
+        agent_email=agent_email,
+    )
+    values["order_number"] = values["order_number"] or case.order_number
+    return values
+
+
 def macro_variables(*, case: Case, agent_email: str = "") -> dict[str, str]:
-    """The values a macro body can use for this case ($customer_name, $order_number, …), from our own data."""
-    order = OrderSnapshot.objects.filter(installation_id=case.installation_id, saleor_id=case.order_saleor_id).first()
-    customer = case.customer
-    tracking = [f.get("trackingNumber") for f in (order.fulfillments if order else []) if isinstance(f, dict)]
-    return {
-        "case_number": str(case.number),
-        "customer_name": customer.name if customer else "",
-        "customer_email": customer.email if customer else "",
-        "order_number": case.order_number or (order.number if order else ""),
-        "order_status": order.status.lower().replace("_", " ") if order else "",
-        "tracking_number": next((t for t in tracking if t), ""),
-        "agent_email": agent_email,
-    }
+    """``macro_values`` for ``case`` with its order snapshot. Reads: OrderSnapshot, Customer."""
+    order = None
+    if case.order_saleor_id:
+        order = OrderSnapshot.objects.filter(
+            installation_id=case.installation_id, saleor_id=case.order_saleor_id
+        ).first()
+    return macro_values(case=case, order=order, agent_email=agent_email)
 
 
 def macro_render(*, body: str, case: Case, agent_email: str = "") -> MacroRendering:

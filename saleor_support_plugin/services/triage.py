@@ -55,6 +55,7 @@ from saleor_support_plugin.services import sla
 from saleor_support_plugin.services.ai_settings import LlmUsage, chat_client_for, llm_usage_get
 from saleor_support_plugin.services.autopilot import autopilot_apply
 from saleor_support_plugin.services.knowledge import article_docs_list, knowledge_for_draft, macro_docs_list
+from saleor_support_plugin.services.macros import macro_values
 
 logger = logging.getLogger(__name__)
 
@@ -101,12 +102,9 @@ def _context(message: Message) -> _Context:
             installation_id=case.installation_id, saleor_id=case.order_saleor_id
         ).first()
     facts = order_facts_from_snapshot(snapshot)
-    name = message.author_name or (case.customer.name if case.customer_id else "")
-    variables = {**facts.variables(), "case_number": str(case.number)}
-    if name:
-        variables |= {"customer_name": name, "first_name": name.split()[0]}
-    if case.customer_id:
-        variables["customer_email"] = case.customer.email
+    # The same values a staff preview of a macro gets (services/macros.py); drafts leave out the empty ones.
+    values = macro_values(case=case, order=snapshot, author_name=message.author_name)
+    variables = {name: value for name, value in values.items() if value}
     return _Context(
         message=message,
         case=case,

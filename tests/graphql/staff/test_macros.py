@@ -83,6 +83,24 @@ def test_preview_fills_variables_from_the_case_and_reports_gaps(staff, test_inst
     assert draft.data["macroPreview"]["body"] == f"Case {case.number}"
 
 
+def test_preview_knows_every_variable_a_draft_uses(staff, test_installation):
+    # given a macro written with the names the AI drafts fill ($first_name, $items, …)
+    case = make_case(test_installation, order=make_order(test_installation, number="1001"))
+    Customer.objects.filter(pk=case.customer_id).update(name="Ana Lima")
+    body = "Hi $first_name, order $order_number ($items), refunded: $refunded_total, tracking: $tracking_numbers"
+    # when staff preview it
+    result = staff(
+        "query($c: ID!, $b: String!) { macroPreview(caseId: $c, body: $b) { body unknownVariables missingValues } }",
+        {"c": global_id("Case", case.pk), "b": body},
+    )
+    # then every name is known; what this order lacks is reported missing, not unknown
+    preview = result.data["macroPreview"]
+    assert preview["unknownVariables"] == []
+    assert preview["body"].startswith("Hi Ana, order 1001 (")
+    assert set(preview["missingValues"]) <= {"items", "refunded_total", "tracking_numbers"}
+    assert set(preview["missingValues"]) >= {"refunded_total", "tracking_numbers"}
+
+
 def test_foreign_macro_is_not_found(staff, other_installation):
     foreign = Macro.objects.create(installation=other_installation, name="Foreign", body="x")
     result = staff("mutation($id: ID!) { macroUpdate(id: $id, input: {name: \"Mine\"}) " + MACRO + " }",

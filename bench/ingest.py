@@ -62,8 +62,8 @@ BARE_PATH = "/bench/bare"
 CELERY_QUEUE = "celery"
 DRAIN_PENDING_KEY = "support:inbox:drain-pending"  # saleor_support_plugin/inbox_drain.py
 # Requests/s the signed set is sized for (full run, smoke); past it the verified run replays some requests.
-RATE_GUESS = 1500
-RATE_GUESS_SMOKE = 1000
+RATE_GUESS = 2500
+RATE_GUESS_SMOKE = 2500
 
 
 def log(msg: str) -> None:

@@ -25,7 +25,7 @@ from django.http.request import split_domain_port, validate_host
 from saleor_support_plugin.conf import support_settings
 from saleor_support_plugin.errors import SupportErrorCode
 from saleor_support_plugin.webhooks.intake import EnvironHeaders, webhook_receive
-from saleor_support_plugin.webhooks.responses import ACCEPTED, DUPLICATE, Answer, simple_answer
+from saleor_support_plugin.webhooks.responses import Answer, simple_answer
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,6 @@ _HEADERS = (
     ("Referrer-Policy", "same-origin"),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
-_PREBUILT = {id(answer): answer.body() for answer in (ACCEPTED, DUPLICATE)}
 
 
 def _status_line(status: int) -> str:
@@ -102,7 +101,7 @@ class WebhookFastPath:
             answer = self._serve(environ, None)
         else:
             return self.app(environ, start_response)
-        body = _PREBUILT.get(id(answer)) or answer.body()
+        body = answer.body()
         start_response(_status_line(answer.status), [*_HEADERS, ("Content-Length", str(len(body)))])
         return [body]
 

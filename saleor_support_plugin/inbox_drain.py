@@ -1,60 +1,85 @@
 """Coalesced enqueue for the inbox: one ``inbox_drain_task`` processes every due row, however many arrived.
 
 Instead of one Celery message per webhook, a new inbox row only makes sure that *a* drain will run after
-its commit. With a Redis broker this costs one Redis command per new row, and a publish only when no drain
-is already pending:
+its commit. The flag saying "a drain is on its way" is the one row of ``support_inbox_drain_state``
+(``pending_until``), so this works the same with any broker:
 
-    web (per new row, after COMMIT):  SET support:inbox:drain-pending 1 NX EX 30  → only if it was set: publish
-    drain task (at its start):        DEL support:inbox:drain-pending  → loop: claim the next due row … none left
+    kick (after a new row's COMMIT):   set pending_until = now + 30 s unless it is already in the future
+                                       → only if we set it: publish a drain
+    drain task (at its start):         take INBOX_LOCK exclusively, pending_until = NULL, commit
+                                       → loop: claim the next due row … none left
 
-Why no committed row is left behind. PostgreSQL runs each statement of the drain in READ COMMITTED on a
-fresh snapshot, and the web process kicks only after its COMMIT returned. Take a row R committed at c, and
-its kick's SET at s > c:
+Why no committed row is left behind. Each statement of the drain runs in READ COMMITTED on a fresh
+snapshot, and a kick runs only after the row's COMMIT returned. Take a row R committed at c, and its kick
+at k > c:
 
-- If the SET succeeds, the key was absent: we publish a drain whose DEL and SELECTs all happen after s > c,
-  so it sees R.
-- If the SET fails, the key was present at s. Whoever set it published a drain that has not yet run its
-  DEL (the DEL removes the key), so some drain DELs after s and then SELECTs after s > c: it sees R.
-  (If that drain's message was lost, the key expires after 30 s and the next kick, or the beat sweeper
-  for rows waiting > 30 s, publishes a new one.)
-- A drain in progress whose DEL came before s may or may not see R; that is fine, the above holds anyway.
+- If the kick sets the flag, we publish a drain whose clear and SELECTs all happen after k > c: it sees R.
+- If the flag was already set at k, whoever set it published a drain that has not cleared it yet, so some
+  drain clears after k and then SELECTs after k > c: it sees R. (If that drain's message was lost, the flag
+  lapses after 30 s and the next kick, or the beat sweeper for rows waiting > 30 s, publishes a new one.)
+- A drain in progress whose clear came before k may or may not see R; that is fine, the above holds anyway.
+
+Webhooks on PostgreSQL skip the kick when they can: ``support_inbox_insert()`` (migration 0007) inserts the
+row and reads the flag in the same round trip, holding INBOX_LOCK in shared mode from before that read
+until its COMMIT. Row R whose insert read "pending" at r:
+
+- the drain that clears this flag needs INBOX_LOCK exclusively, so it clears only after R's COMMIT, then
+  SELECTs: it sees R;
+- a clear that came before r would have been seen at r (the read takes a fresh snapshot after the lock),
+  unless another kick set the flag again after it, and then *its* drain's clear comes after R's COMMIT.
+
+So such a row needs no kick of its own; a row that read "not pending" kicks as above. Inserts inside a
+longer transaction (polling, tests) do not take the lock (they would hold the drain's clear for as long as
+they run): they always kick after their COMMIT.
 
 "Sees R" means it is claimed unless another drain holds its row lock (SKIP LOCKED), and that drain
 processes it; if that drain's worker dies, acks_late + reject_on_worker_lost redeliver it. A drain
 processes until no due row is left or its time budget is spent, then kicks again itself.
 
 Retries need no message of their own either: a row that failed transiently gets ``next_attempt_at`` and the
-drain schedules one delayed drain for the earliest such time (at most one pending, tracked in Redis), with
-the beat sweeper as the backstop.
-
-Brokers other than Redis (the filesystem broker of `make run`, RabbitMQ) or eager mode: no shared flag, so
-every kick publishes. Still correct (each publish happens after its commit); only the coalescing is lost.
+drain schedules one delayed drain for the earliest such time (at most one pending: ``retry_at``), with the
+beat sweeper as the backstop.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
-import os
-import threading
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.db import DatabaseError, connection
+from django.db.models import Q
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
-DRAIN_PENDING_KEY = "support:inbox:drain-pending"
+# pg_advisory_xact_lock key of the inbox (migration 0007 spells the same number).
+INBOX_LOCK_KEY = 6003663463426949720
 # A pending flag whose drain message got lost stops suppressing kicks after this long.
 DRAIN_PENDING_TTL_SECONDS = 30
-# The time (epoch seconds) the one scheduled retry drain will run at.
-DRAIN_RETRY_KEY = "support:inbox:drain-retry-at"
 
-_UNSET = object()
-_client: object = _UNSET
-_client_lock = threading.Lock()
-_local_retry_at = 0.0  # non-Redis brokers: this process's scheduled retry drain (epoch seconds)
+_STATE_TABLE = "support_inbox_drain_state"
+# One statement; recreates the row if it is gone (a `manage.py flush`). The WHERE sees the newest row version.
+_PG_SET_PENDING = (
+    f"INSERT INTO {_STATE_TABLE} (id, pending_until) VALUES (1, now() + interval '{DRAIN_PENDING_TTL_SECONDS} s')"  # noqa: S608
+    f" ON CONFLICT (id) DO UPDATE SET pending_until = EXCLUDED.pending_until"
+    f" WHERE {_STATE_TABLE}.pending_until IS NULL OR {_STATE_TABLE}.pending_until <= now() RETURNING id"
+)
+# The drain's clear: one statement in autocommit that holds INBOX_LOCK exclusively (so it commits only after the
+# webhook inserts in flight) and releases it at its own COMMIT, inside the server. It only *tries* the lock:
+# a drain that waited in the lock's queue would make every webhook insert queue behind it. Busy: try again.
+PG_TRY_CLEAR_PENDING = (
+    f"WITH inbox_lock AS (SELECT pg_try_advisory_xact_lock({INBOX_LOCK_KEY}) AS locked),"  # noqa: S608
+    f" cleared AS (UPDATE {_STATE_TABLE} SET pending_until = NULL FROM inbox_lock WHERE id = 1 AND locked)"
+    f" SELECT locked FROM inbox_lock"
+)
+# After CLEAR_PATIENCE_SECONDS of a lock never free, wait in line after all (webhooks queue for a moment).
+PG_CLEAR_PENDING = (
+    f"UPDATE {_STATE_TABLE} SET pending_until = NULL"  # noqa: S608 - constants only
+    f" FROM (SELECT pg_advisory_xact_lock({INBOX_LOCK_KEY})) AS inbox_lock WHERE id = 1"
+)
+CLEAR_PATIENCE_SECONDS = 2.0
 
 
 def _drain_task():
@@ -63,35 +88,10 @@ def _drain_task():
     return inbox_drain_task
 
 
-def _redis():
-    """A pooled client for the broker's Redis, or None when the broker is not Redis (or tasks run eagerly)."""
-    global _client
-    client = _client
-    if client is _UNSET:
-        with _client_lock:
-            if _client is _UNSET:
-                _client = _client_for(_drain_task().app.conf)
-            client = _client
-    return client
+def _state():
+    from saleor_support_plugin.models import InboxDrainState
 
-
-def _client_for(conf):
-    url = conf.broker_url or ""
-    if conf.task_always_eager or ";" in url or url.split("://", 1)[0] not in ("redis", "rediss"):
-        return None
-    import redis
-
-    # redis-py keeps a connection pool per client (thread-safe, reset after fork): no connect per kick.
-    return redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2, health_check_interval=30)
-
-
-def reset_client() -> None:
-    """Forget the client (tests that change the broker)."""
-    global _client, _local_retry_at
-    with _client_lock:
-        _client = _UNSET
-        _local_retry_at = 0.0
-        _thread.conn = None
+    return InboxDrainState.objects
 
 
 def _publish(**options) -> bool:
@@ -107,90 +107,81 @@ def inbox_drain_kick(*, force: bool = False) -> bool:
     """Make sure a drain runs after now; call it only after the new rows are committed. True if we published.
 
     ``force`` publishes even when a drain is marked pending (the sweeper: that drain's message may be lost).
-    Never raises: a broker that cannot be reached leaves the rows to the sweeper.
+    Never raises: a database or broker that cannot be reached leaves the rows to the sweeper.
     """
-    client = _redis()
-    if client is None or force:
+    if force:
         return _publish()
-    from redis.exceptions import RedisError
-
     try:
-        if not _set_pending(client):
-            return False  # a drain is pending and will DEL, then SELECT, after now (module docstring)
-    except (RedisError, OSError) as exc:
-        # We cannot tell whether our SET happened: publish (a spare drain is harmless, a missing one is not).
-        logger.warning("inbox drain kick: Redis failed (%s); publishing anyway", exc)
-        with contextlib.suppress(RedisError, OSError):
-            client.set(DRAIN_PENDING_KEY, b"1", ex=DRAIN_PENDING_TTL_SECONDS)
+        if not _set_pending():
+            return False  # a drain is pending and will clear the flag, then SELECT, after now (module docstring)
+    except DatabaseError as exc:
+        # We cannot tell whether a drain is pending: publish (a spare drain is harmless, a missing one is not).
+        logger.warning("inbox drain kick: could not read the pending flag (%s); publishing anyway", exc)
         return _publish()
     if _publish():
         return True
-    with contextlib.suppress(RedisError, OSError):  # else it expires by itself
-        client.delete(DRAIN_PENDING_KEY)  # so that the next new row tries to publish again
+    with contextlib.suppress(DatabaseError):  # else it lapses by itself
+        _state().filter(pk=1).update(pending_until=None)  # so that the next new row tries to publish again
     return False
 
 
-class _ThreadConnection(threading.local):
-    conn = None
-    pid = 0
-    command = b""  # the SET, packed once
-
-
-_thread = _ThreadConnection()
-
-
-def _set_pending(client) -> bool:
-    """``SET DRAIN_PENDING_KEY 1 NX EX 30`` → True if it was set. Runs on every new row, so on a connection of
-    this thread's own (checking one out of redis-py's pool per command cost 3× the command itself)."""
-    local = _thread
-    pid = os.getpid()
-    conn = local.conn
-    if conn is None or local.pid != pid:  # first use in this thread, or a forked child
-        conn = local.conn = client.connection_pool.make_connection()
-        local.pid = pid
-        local.command = conn.pack_command("SET", DRAIN_PENDING_KEY, b"1", "NX", "EX", DRAIN_PENDING_TTL_SECONDS)
-    try:
-        conn.send_packed_command(local.command, check_health=False)
-        return conn.read_response() is not None
-    except BaseException:
-        local.conn = None
-        conn.disconnect()
-        raise
+def _set_pending() -> bool:
+    """Mark a drain pending unless one is; True if we did (and so must publish)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PG_SET_PENDING)
+            return cursor.fetchone() is not None
+    now = timezone.now()
+    until = now + timedelta(seconds=DRAIN_PENDING_TTL_SECONDS)
+    lapsed = Q(pending_until__isnull=True) | Q(pending_until__lte=now)
+    if _state().filter(lapsed, pk=1).update(pending_until=until):
+        return True
+    _, created = _state().get_or_create(pk=1, defaults={"pending_until": until})
+    return created
 
 
 def inbox_drain_pending_clear() -> None:
-    """First step of a drain: from now on a new row's kick publishes another drain (module docstring)."""
-    client = _redis()
-    if client is None:
-        return
-    from redis.exceptions import RedisError
+    """First step of a drain: from now on a new row's kick publishes another drain (module docstring).
 
+    On PostgreSQL it waits for the webhook inserts in flight (they hold INBOX_LOCK shared until they commit),
+    without making new ones wait for it.
+    """
     try:
-        client.delete(DRAIN_PENDING_KEY)
-    except RedisError as exc:
-        # Kicks stay suppressed until the key expires; then they, or the sweeper, publish again.
+        if connection.vendor == "postgresql":
+            _pg_clear_pending()
+        else:
+            _state().filter(pk=1).update(pending_until=None)
+    except DatabaseError as exc:
+        # Kicks stay suppressed until the flag lapses; then they, or the sweeper, publish again.
         logger.warning("inbox drain: could not clear the pending flag (%s)", exc)
+
+
+def _pg_clear_pending() -> None:
+    deadline = time.monotonic() + CLEAR_PATIENCE_SECONDS
+    pause = 0.001
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(PG_TRY_CLEAR_PENDING)
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(pause)  # a webhook insert is in flight: it takes a millisecond
+            pause = min(pause * 2, 0.02)
+        cursor.execute(PG_CLEAR_PENDING)
 
 
 def inbox_drain_retry_kick(at: datetime) -> bool:
     """Schedule one drain for ``at`` (when a retry becomes due) unless one already runs by then."""
-    global _local_retry_at
-    when = at.timestamp()
-    delay = max(0.0, when - timezone.now().timestamp())
-    client = _redis()
-    if client is None:
-        if time.time() < _local_retry_at <= when + 1:
-            return False
-        _local_retry_at = when
-    else:
-        from redis.exceptions import RedisError
-
-        try:
-            scheduled = client.get(DRAIN_RETRY_KEY)
-            if scheduled is not None and float(scheduled) <= when + 1:
+    now = timezone.now()
+    delay = max(0.0, (at - now).total_seconds())
+    second = timedelta(seconds=1)
+    try:
+        # Free to schedule: nothing scheduled, the scheduled one has run, or it runs too late for ``at``.
+        free = Q(retry_at__isnull=True) | Q(retry_at__lt=now - second) | Q(retry_at__gt=at + second)
+        if not _state().filter(free, pk=1).update(retry_at=at):
+            _, created = _state().get_or_create(pk=1, defaults={"retry_at": at})
+            if not created:
                 return False
-            # Lives until that drain runs; a race between two drains here costs one extra drain, no more.
-            client.set(DRAIN_RETRY_KEY, repr(when), px=math.ceil(delay * 1000) + 1000)
-        except (RedisError, ValueError) as exc:
-            logger.warning("inbox drain: retry bookkeeping failed (%s); scheduling anyway", exc)
+    except DatabaseError as exc:
+        # A race between two drains here costs one extra drain, no more; so does a failed bookkeeping.
+        logger.warning("inbox drain: retry bookkeeping failed (%s); scheduling anyway", exc)
     return _publish(countdown=delay)

@@ -57,7 +57,7 @@ from saleor_support_plugin.models.snapshots import (
     TransactionEventRecord,
     TransactionSnapshot,
 )
-from saleor_support_plugin.models.webhook_events import EventSource, EventStatus, WebhookEvent
+from saleor_support_plugin.models.webhook_events import EventSource, EventStatus, InboxDrainState, WebhookEvent
 
 __all__ = [
     "AutopilotRule",
@@ -99,6 +99,7 @@ __all__ = [
     "CheckoutSnapshot",
     "EventSource",
     "EventStatus",
+    "InboxDrainState",
     "Installation",
     "OrderSnapshot",
     "PollCursor",

@@ -66,3 +66,22 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} #{self.pk} ({self.status})"
+
+
+class InboxDrainState(models.Model):
+    """One row (id 1) shared by every web process and worker: whether a drain is known to be on its way.
+
+    ``pending_until``: a drain was published and has not started yet (inbox_drain.py); past this moment the
+    flag no longer holds (the drain's message may have been lost). ``retry_at``: when the one delayed drain
+    for due retries will run.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    pending_until = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "support_inbox_drain_state"
+
+    def __str__(self) -> str:
+        return f"inbox drain state (pending until {self.pending_until})"

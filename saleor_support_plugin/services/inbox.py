@@ -64,38 +64,41 @@ def webhook_event_record(
 ) -> RecordedEvent | None:
     """Insert the event into the inbox unless it is already there; return None for a duplicate.
 
-    Writes: one WebhookEvent (``received``, due now). After commit of a new row: ``inbox_drain_kick()``,
-    which makes sure a drain will run after this commit (one Redis command; a publish only when no drain is
-    pending). A duplicate kicks nothing.
+    Writes: one WebhookEvent (``received``, due now). After commit of a new row: ``inbox_drain_kick()``, which
+    makes sure a drain will run after this commit (a publish only when no drain is pending), unless the
+    insert itself saw a drain pending that cannot miss the row (PostgreSQL in autocommit: inbox_drain.py).
+    A duplicate kicks nothing.
     """
+    from saleor_support_plugin.inbox_drain import inbox_drain_kick
+
     args = (installation.pk, source, event_type, dedupe_key, raw_body, object_id[:255], issued_at, is_echo)
     try:
         if connection.in_atomic_block:
             # A savepoint, so a refused insert (IntegrityError) cannot break the caller's transaction.
             with transaction.atomic():
-                pk = _insert_unless_duplicate(args)
+                pk, kick = _insert_unless_duplicate(args, in_transaction=True)
         else:
             # One statement in autocommit is its own transaction: no BEGIN/COMMIT round trips.
-            pk = _insert_unless_duplicate(args)
+            pk, kick = _insert_unless_duplicate(args, in_transaction=False)
     except IntegrityError:
         # Any other integrity failure (e.g. the installation row is gone) is refused the same way.
         return None
     if pk is None:
         # The unique dedupe_key says we already have it: a Saleor retry or a re-poll. Not an error.
         return None
-    from saleor_support_plugin.inbox_drain import inbox_drain_kick
-
-    # After the commit, never before: a drain that started between our kick and our commit would not see the
-    # row (inbox_drain.py). In autocommit the row is committed already: kick now.
-    if connection.in_atomic_block:
-        transaction.on_commit(inbox_drain_kick)
-    else:
-        inbox_drain_kick()
+    if kick:
+        # After the commit, never before: a drain that started between our kick and our commit would not see
+        # the row (inbox_drain.py). In autocommit the row is committed already: kick now.
+        if connection.in_atomic_block:
+            transaction.on_commit(inbox_drain_kick)
+        else:
+            inbox_drain_kick()
     return RecordedEvent(pk)
 
 
 # Every column, NOT NULL ones spelt out (Django keeps field defaults in Python, not in the table). A model field
-# added without a place here fails tests/webhooks/test_inbox_insert.py instead of production inserts.
+# added without a place here (and in support_inbox_insert(), migration 0007) fails
+# tests/webhooks/test_inbox_insert.py instead of production inserts.
 PG_INSERT_COLUMNS = (
     "installation_id", "source", "event_type", "dedupe_key", "raw_body", "object_id", "issued_at", "is_echo",
     "status", "attempts", "last_error", "received_at", "processed_at", "next_attempt_at",
@@ -104,25 +107,30 @@ _PG_INSERT_VALUES = ("%s",) * 8 + (f"'{EventStatus.RECEIVED.value}'", "0", "''",
 # Built from constants only; every value is a parameter.
 _PG_INSERT = (
     f"INSERT INTO {WebhookEvent._meta.db_table} ({', '.join(PG_INSERT_COLUMNS)})"  # noqa: S608
-    f" VALUES ({', '.join(_PG_INSERT_VALUES)}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id"
+    f" VALUES ({', '.join(_PG_INSERT_VALUES)}) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, true"
 )
+# Autocommit: insert and read the drain flag in one round trip (migration 0007, inbox_drain.py).
+_PG_INSERT_AND_CHECK = "SELECT event_id, kick FROM support_inbox_insert(%s, %s, %s, %s, %s, %s, %s, %s)"
 
 
-def _insert_unless_duplicate(args: tuple) -> int | None:
-    """``INSERT … ON CONFLICT (dedupe_key) DO NOTHING RETURNING id``: the new row's id, or None if it exists.
+def _insert_unless_duplicate(args: tuple, *, in_transaction: bool) -> tuple[int | None, bool]:
+    """Insert unless the dedupe key exists: (the new row's id or None, whether it must kick a drain).
 
     PostgreSQL: one precompiled statement on a plain cursor (the ORM's insert compiler cost more than the
-    round trip). Other databases (SQLite under `make run`): the ORM's own insert, which speaks their dialect.
+    round trip); in autocommit through ``support_inbox_insert()``, which also tells whether a kick is needed.
+    Inside a transaction the plain INSERT (it must not hold the drain's lock until the caller commits) and
+    always a kick. Other databases (SQLite under `make run`): the ORM's own insert, and always a kick.
     """
     if connection.vendor == "postgresql":
+        sql = _PG_INSERT if in_transaction else _PG_INSERT_AND_CHECK
         if connection.queries_logged or connection.execute_wrappers:
             # Debug logging, query counting in tests, instrumentation: go through Django's cursor wrapper.
             with connection.cursor() as cursor:
-                cursor.execute(_PG_INSERT, args)
+                cursor.execute(sql, args)
                 row = cursor.fetchone()
         else:
-            row = _pg_insert_server_bound(args)
-        return row[0] if row else None
+            row = _pg_execute_server_bound(sql, args)
+        return (row[0], row[1]) if row else (None, False)
     installation_id, source, event_type, dedupe_key, raw_body, object_id, issued_at, is_echo = args
     event = WebhookEvent(
         installation_id=installation_id,
@@ -139,17 +147,18 @@ def _insert_unless_duplicate(args: tuple) -> int | None:
     rows = WebhookEvent._base_manager._insert(
         [event], fields=fields, returning_fields=[meta.pk], on_conflict=OnConflict.IGNORE
     )
-    return rows[0][0] if rows and rows[0] else None
+    return (rows[0][0], True) if rows and rows[0] else (None, False)
 
 
-def _pg_insert_server_bound(args: tuple) -> tuple | None:
-    """The insert on a psycopg cursor with server-side parameters (Django's cursors quote every value into the
-    SQL text client-side: ~50 µs of Python for a 5 kB body). Not a prepared statement (poolers in transaction
-    mode do not keep those). Errors are translated (and flagged on the connection) as Django's own are."""
+def _pg_execute_server_bound(sql: str, args: tuple) -> tuple | None:
+    """One statement on a psycopg cursor with server-side parameters (Django's cursors quote every value into
+    the SQL text client-side: ~50 µs of Python for a 5 kB body). Not a prepared statement (poolers in
+    transaction mode do not keep those). Errors are translated (and flagged on the connection) as Django's
+    own are."""
     connection.ensure_connection()
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(_PG_INSERT, args, prepare=False)
+        cursor.execute(sql, args, prepare=False)
         return cursor.fetchone()
 
 

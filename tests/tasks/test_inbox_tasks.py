@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from saleor_support_plugin import inbox_drain
 from saleor_support_plugin.errors import RetryableError, SupportErrorCode
-from saleor_support_plugin.models import EventStatus, OrderSnapshot, WebhookEvent
+from saleor_support_plugin.models import EventStatus, InboxDrainState, OrderSnapshot, WebhookEvent
 from saleor_support_plugin.services.inbox import MAX_ATTEMPTS, webhook_event_record
 from saleor_support_plugin.tasks import inbox_drain_task, inbox_sweep_task, webhook_event_process_task
 from tests.fixtures.recordings import post_recorded, recorded
@@ -28,29 +28,8 @@ def published(monkeypatch) -> list[dict]:
     return sent
 
 
-def _clear_drain_keys():
-    inbox_drain.reset_client()
-    client = inbox_drain._redis()
-    if client is not None:
-        client.delete(inbox_drain.DRAIN_PENDING_KEY, inbox_drain.DRAIN_RETRY_KEY)
-    return client
-
-
-@pytest.fixture(autouse=True)
-def _fresh_drain_state():
-    """No pending or scheduled drain left over from another test (they live in the broker's Redis)."""
-    _clear_drain_keys()
-    yield
-    _clear_drain_keys()
-
-
-@pytest.fixture
-def drain_redis():
-    """The broker's Redis (make test: CELERY_BROKER_URL=redis://…/15)."""
-    client = inbox_drain._redis()
-    if client is None:
-        pytest.skip("needs a Redis broker: set CELERY_BROKER_URL=redis://127.0.0.1:6379/15 (make test does)")
-    return client
+def _drain_state() -> InboxDrainState:
+    return InboxDrainState.objects.get(pk=1)
 
 
 @pytest.fixture
@@ -189,12 +168,10 @@ def test_drain_out_of_time_hands_over_to_a_new_drain(test_installation, handler,
     assert len(published) == 1
 
 
-# --- kicks: coalesced with Redis -------------------------------------------------------------------
+# --- kicks: coalesced through the drain flag in the database ---------------------------------------
 
 
-def test_new_row_kicks_once_per_pending_drain(
-    test_installation, drain_redis, published, django_capture_on_commit_callbacks
-):
+def test_new_row_kicks_once_per_pending_drain(test_installation, published, django_capture_on_commit_callbacks):
     # when three new rows commit while no drain has started yet
     with django_capture_on_commit_callbacks(execute=True):
         for i in range(3):
@@ -202,13 +179,14 @@ def test_new_row_kicks_once_per_pending_drain(
                 installation=test_installation, event_type="ORDER_CREATED", raw_body="{}", dedupe_key=f"k{i}"
             )
 
-    # then one drain was published, and the pending flag expires by itself if its message is lost
+    # then one drain was published, and the pending flag lapses by itself if its message is lost
     assert len(published) == 1
-    assert 0 < drain_redis.ttl(inbox_drain.DRAIN_PENDING_KEY) <= inbox_drain.DRAIN_PENDING_TTL_SECONDS
+    ttl = (_drain_state().pending_until - timezone.now()).total_seconds()
+    assert 0 < ttl <= inbox_drain.DRAIN_PENDING_TTL_SECONDS
 
 
 def test_rows_committed_after_the_drain_started_kick_a_new_drain(
-    test_installation, drain_redis, published, monkeypatch, django_capture_on_commit_callbacks
+    test_installation, published, monkeypatch, django_capture_on_commit_callbacks
 ):
     # given a pending drain, and a Saleor that delivers one more webhook while that drain is processing
     assert inbox_drain.inbox_drain_kick() is True
@@ -228,41 +206,55 @@ def test_rows_committed_after_the_drain_started_kick_a_new_drain(
 
     # then the late row's kick found no pending drain and published a second one
     assert len(published) == 2
-    assert drain_redis.exists(inbox_drain.DRAIN_PENDING_KEY)
+    assert _drain_state().pending_until > timezone.now()
 
 
-def test_kick_before_the_drain_started_publishes_nothing_more(drain_redis, published):
+def test_kick_before_the_drain_started_publishes_nothing_more(db, published):
     assert [inbox_drain.inbox_drain_kick() for _ in range(3)] == [True, False, False]
     inbox_drain.inbox_drain_pending_clear()  # what the drain does first
     assert inbox_drain.inbox_drain_kick() is True
     assert len(published) == 2
 
 
-def test_failed_publish_lets_the_next_kick_try_again(drain_redis, monkeypatch):
+def test_a_lapsed_flag_no_longer_suppresses_kicks(db, published):
+    # given a drain whose message was lost 31 s ago
+    assert inbox_drain.inbox_drain_kick() is True
+    InboxDrainState.objects.filter(pk=1).update(pending_until=timezone.now() - timedelta(seconds=1))
+
+    # then the next new row publishes another one
+    assert inbox_drain.inbox_drain_kick() is True
+    assert len(published) == 2
+
+
+def test_failed_publish_lets_the_next_kick_try_again(db, monkeypatch):
     def down(*args, **kwargs):
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(inbox_drain_task, "apply_async", down)
     assert inbox_drain.inbox_drain_kick() is False
-    assert not drain_redis.exists(inbox_drain.DRAIN_PENDING_KEY)
+    assert _drain_state().pending_until is None
 
 
-def test_kick_survives_a_dropped_redis_connection(drain_redis, published):
-    # given this thread's kick connection, dropped by Redis (restart, idle timeout) after a first kick
+def test_a_missing_flag_row_is_recreated_by_the_next_kick(db, published):
+    # (`manage.py flush`, or a test database flushed between tests)
+    InboxDrainState.objects.all().delete()
     assert inbox_drain.inbox_drain_kick() is True
-    conn = inbox_drain._thread.conn
-    conn.send_command("CLIENT", "ID")
-    drain_redis.client_kill_filter(_id=conn.read_response())
-    inbox_drain.inbox_drain_pending_clear()
-
-    # when a new row kicks: it cannot tell whether its SET happened, so it publishes anyway
-    assert inbox_drain.inbox_drain_kick() is True
-    # and the next kick works on a fresh connection again (the flag is set: nothing to publish)
     assert inbox_drain.inbox_drain_kick() is False
-    assert len(published) == 2
+    assert len(published) == 1
+    inbox_drain.inbox_drain_pending_clear()
+    assert _drain_state().pending_until is None
 
 
-def test_only_one_delayed_drain_per_retry_time(test_installation, handler, drain_redis, published):
+def test_kick_publishes_when_the_flag_cannot_be_read(db, published, monkeypatch):
+    def broken() -> bool:
+        raise OperationalError("the database went away")
+
+    monkeypatch.setattr(inbox_drain, "_set_pending", broken)
+    # it cannot tell whether a drain is pending: a spare drain is harmless, a missing one is not
+    assert [inbox_drain.inbox_drain_kick() for _ in range(2)] == [True, True]
+
+
+def test_only_one_delayed_drain_per_retry_time(test_installation, handler, published):
     _event(test_installation, "a", raw_body='{"raise": "retry"}')
     inbox_drain_task.run()
     _event(test_installation, "b", raw_body='{"raise": "retry"}')
@@ -270,20 +262,22 @@ def test_only_one_delayed_drain_per_retry_time(test_installation, handler, drain
 
     delayed = [p for p in published if "countdown" in p]
     assert len(delayed) in (1, 2)  # 2 only when b's jitter made it due more than a second before a
-    assert drain_redis.exists(inbox_drain.DRAIN_RETRY_KEY)
+    assert _drain_state().retry_at is not None
 
 
-def test_without_redis_every_kick_publishes(published, monkeypatch):
-    # (Celery reads CELERY_BROKER_URL from the environment before its configuration)
-    monkeypatch.setenv("CELERY_BROKER_URL", "filesystem://localhost//")
-    monkeypatch.setattr(inbox_drain_task.app.conf, "broker_url", "filesystem://localhost//")
-    inbox_drain.reset_client()
-    try:
-        assert [inbox_drain.inbox_drain_kick() for _ in range(2)] == [True, True]
-        inbox_drain.inbox_drain_pending_clear()  # a no-op
-    finally:
-        inbox_drain.reset_client()
-    assert len(published) == 2
+def test_an_earlier_retry_gets_its_own_delayed_drain(db, published):
+    now = timezone.now()
+    assert inbox_drain.inbox_drain_retry_kick(now + timedelta(seconds=60)) is True
+    assert inbox_drain.inbox_drain_retry_kick(now + timedelta(seconds=60.5)) is False  # served by that one
+    assert inbox_drain.inbox_drain_retry_kick(now + timedelta(seconds=10)) is True  # too late for this one
+    assert [round(p["countdown"]) for p in published] == [60, 10]
+
+
+def test_kicks_coalesce_with_any_broker(db, published, monkeypatch):
+    # the flag is in the database: a RabbitMQ or filesystem broker coalesces kicks too
+    monkeypatch.setattr(inbox_drain_task.app.conf, "broker_url", "amqp://guest@127.0.0.1:5672//")
+    assert [inbox_drain.inbox_drain_kick() for _ in range(3)] == [True, False, False]
+    assert len(published) == 1
 
 
 # --- the sweeper -----------------------------------------------------------------------------------

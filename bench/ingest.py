@@ -9,17 +9,28 @@ often (they stay queued and are counted). The load generator is ``wrk`` (install
 and possible) replaying pre-signed requests, or a multi-process asyncio client. Server, load generator,
 PostgreSQL and Redis all share this machine's cores.
 
-Two endpoints, same bodies, same headers, same concurrency, one after the other:
+Two endpoints, same bodies, same headers, same concurrency:
 - verified: ``POST /api/webhooks/order-updated`` (headers, installation, JWS, recipient, dedupe insert,
   drain kick after commit); every body is distinct, so every request is a new inbox row.
 - bare: ``POST /bench/bare`` (only inserts the raw body into a table the bench creates).
 
-Prints figures and saves them to bench/out/. It never asserts timings: the exit status is non-zero only
-when the bench itself is broken (server did not start, a request was refused or failed, rows missing, or
-rows left without a drain queued after them).
+Rounds: after one warm-up per endpoint, ``--rounds`` rounds (default 3, smoke 1) each measure both endpoints
+for ``--duration`` seconds (default 5, smoke 3), alternating the order: round 0 verified then bare, round 1
+bare then verified, round 2 verified then bare, and so on, so drift on the machine and what one run leaves
+behind for the next (checkpoints, autovacuum after the verified run's writes) weigh on both sides. Each
+round signs its own requests (files ``run0``, ``run1``, …), so no verified request repeats across rounds;
+bare replays the same round's bodies (it has no dedupe). Every measurement is checked on its own (rows
+inserted against 2xx, drain messages against simulated drain starts). The verified/bare ratio is taken
+per round; the headline is the median of the rounds' ratios, next to the ratio of all rounds together.
+Summary per endpoint: accepted/s = all 2xx / all measured seconds, p50 and p90 = median of the rounds',
+p99 = the worst round's, CPU ms/request = all CPU seconds / all requests.
 
-    python bench/ingest.py            # full run (~1-2 min)
-    python bench/ingest.py --smoke    # ~15 s, what CI runs
+Prints figures and saves them to bench/out/ (per round and summed up). It never asserts timings: the exit
+status is non-zero only when the bench itself is broken (server did not start, a request was refused or
+failed, rows missing, or rows left without a drain queued after them).
+
+    python bench/ingest.py            # full run (~1-2 min): 3 rounds of 5 s per endpoint
+    python bench/ingest.py --smoke    # ~30 s, what CI runs: 1 round of 3 s per endpoint
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,8 +72,19 @@ APP_ID = "QXBwOjE="  # the recorded body's recipient.id
 VERIFIED_PATH = "/api/webhooks/order-updated"
 BARE_PATH = "/bench/bare"
 CELERY_QUEUE = "celery"
-DRAIN_PENDING_KEY = "support:inbox:drain-pending"  # saleor_support_plugin/inbox_drain.py
-# Requests/s the signed set is sized for (full run, smoke); past it the verified run replays some requests.
+# The drain's start, as saleor_support_plugin/inbox_drain.py does it: clear the pending flag (the one row of
+# support_inbox_drain_state) holding the inbox lock exclusively, trying the lock until it is free (then waiting
+# for it). tests/tasks/test_inbox_drain_state.py keeps these equal to the app's.
+PG_TRY_CLEAR_PENDING = (
+    "WITH inbox_lock AS (SELECT pg_try_advisory_xact_lock(6003663463426949720) AS locked),"
+    " cleared AS (UPDATE support_inbox_drain_state SET pending_until = NULL FROM inbox_lock WHERE id = 1 AND locked)"
+    " SELECT locked FROM inbox_lock"
+)
+PG_CLEAR_PENDING = (
+    "UPDATE support_inbox_drain_state SET pending_until = NULL"
+    " FROM (SELECT pg_advisory_xact_lock(6003663463426949720)) AS inbox_lock WHERE id = 1"
+)
+# Requests/s each round's signed set is sized for (full run, smoke); past it the verified run replays some requests.
 RATE_GUESS = 2500
 RATE_GUESS_SMOKE = 2500
 
@@ -256,22 +279,51 @@ def queued_tasks() -> int:
     return redis_client().llen(CELERY_QUEUE)
 
 
+class DrainFlag:
+    """Clears the drain's pending flag as a drain does when it starts (``inbox_drain_pending_clear``): one statement
+    that holds the inbox lock exclusively, so it commits after the webhook inserts in flight."""
+
+    def __init__(self, base_url: str) -> None:
+        self.conn = pg_connect(base_url, DB_NAME)
+
+    def clear(self, patience: float = 2.0) -> None:
+        deadline, pause = time.monotonic() + patience, 0.001
+        while time.monotonic() < deadline:
+            if self.conn.execute(PG_TRY_CLEAR_PENDING).fetchone()[0]:
+                return
+            time.sleep(pause)
+            pause = min(pause * 2, 0.02)
+        self.conn.execute(PG_CLEAR_PENDING)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class DrainStarts:
     """Stand-in for the worker: clears the drain's pending flag every ``interval`` s, as each drain does when it
     starts, so the app publishes a new drain for the next row after it (0: never, one publish per flag TTL)."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, base_url: str) -> None:
         import threading
 
-        self.interval, self.count = interval, 0
+        self.interval, self.base_url, self.count = interval, base_url, 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True) if interval > 0 else None
 
     def _run(self) -> None:
-        client = redis_client()
-        while not self._stop.wait(self.interval):
-            client.delete(DRAIN_PENDING_KEY)
-            self.count += 1
+        import psycopg
+
+        flag = DrainFlag(self.base_url)
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    flag.clear()
+                except psycopg.Error as exc:  # as a drain does: the flag lapses by itself
+                    log(f"simulated drain start failed: {exc}")
+                    continue
+                self.count += 1
+        finally:
+            flag.close()
 
     def __enter__(self) -> DrainStarts:
         if self._thread:
@@ -607,7 +659,11 @@ def sanity_checks(port: int, fresh: bytes, base_url: str) -> list[str]:
     def state() -> tuple[int, int]:
         return table_count(base_url, "support_webhook_event"), queued_tasks()
 
-    redis_client().delete(DRAIN_PENDING_KEY)  # as a drain starting now would
+    flag = DrainFlag(base_url)
+    try:
+        flag.clear()  # as a drain starting now would
+    finally:
+        flag.close()
     rows, tasks = state()
     status, answer = post_raw(port, VERIFIED_PATH, fresh)
     if status != 200 or answer.get("status") != "accepted" or state() != (rows + 1, tasks + 1):
@@ -632,7 +688,10 @@ def sanity_checks(port: int, fresh: bytes, base_url: str) -> list[str]:
 def parse_args() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--smoke", action="store_true", help="small and quick (CI): checks the bench works")
-    p.add_argument("--duration", type=float, help="seconds per endpoint (default 15, smoke 3)")
+    p.add_argument("--duration", type=float, help="seconds per endpoint per round (default 5, smoke 3)")
+    p.add_argument(
+        "--rounds", type=int, help="rounds, each measuring both endpoints in alternating order (default 3, smoke 1)"
+    )
     p.add_argument("--warmup", type=float, help="warm-up seconds per endpoint (default 3, smoke 1)")
     p.add_argument("--connections", type=int, default=8, help="concurrent client connections (default 8)")
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
@@ -640,7 +699,7 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread; or sync)")
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4: two per core)")
     p.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
-    p.add_argument("--requests", type=int, help="distinct signed requests to prepare (default: sized from warm-up)")
+    p.add_argument("--requests", type=int, help="distinct signed requests per round (default: sized from --duration)")
     p.add_argument("--only", choices=["verified", "bare"], help="run one endpoint only")
     p.add_argument(
         "--drain-every",
@@ -652,7 +711,10 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--keep-db", action="store_true", help=f"leave {DB_NAME} in place afterwards")
     p.add_argument("--no-install", action="store_true", help="never apt-get install wrk")
     args = p.parse_args()
-    args.duration = args.duration or (3.0 if args.smoke else 15.0)
+    args.duration = args.duration or (3.0 if args.smoke else 5.0)
+    args.rounds = args.rounds if args.rounds is not None else (1 if args.smoke else 3)
+    if args.rounds < 1:
+        p.error("--rounds must be at least 1")
     args.warmup = args.warmup if args.warmup is not None else (1.0 if args.smoke else 3.0)
     return args
 
@@ -740,23 +802,43 @@ class CpuMeter:
         def delta(kind: str) -> float:
             return sum(v - before[kind].get(p, 0.0) for p, v in after[kind].items())
 
-        used = {
-            "server": delta("server"),
-            "postgres": delta("postgres"),
-            "redis": after["redis"] - before["redis"],
-            "client": after["client"] - before["client"],
-        }
-        wall = after["wall"] - before["wall"]
-        machine = after["machine"] - before["machine"]
-        per_req = {f"{k}_ms_per_req": v / requests * 1000 if requests else 0.0 for k, v in used.items()}
-        total_ms = sum(per_req.values())
-        return {
-            **per_req,
-            # What the cores could do if nothing else ran: an estimate, not a measurement.
-            "cpu_bound_ceiling_per_s": (os.cpu_count() or 1) * 1000 / total_ms if total_ms else 0.0,
-            "cores_busy": machine / wall if wall else 0.0,
-            "cores_busy_other": max(0.0, machine - sum(used.values())) / wall if wall else 0.0,
-        }
+        return cpu_figures(
+            [
+                {
+                    "requests": requests,
+                    "used_s": {
+                        "server": delta("server"),
+                        "postgres": delta("postgres"),
+                        "redis": after["redis"] - before["redis"],
+                        "client": after["client"] - before["client"],
+                    },
+                    "wall_s": after["wall"] - before["wall"],
+                    "machine_s": after["machine"] - before["machine"],
+                }
+            ]
+        )
+
+
+def cpu_figures(parts: list[dict]) -> dict:
+    """CPU figures of one or more measurements together: their CPU seconds per process group summed, divided by
+    their requests summed (so rounds are weighted by requests). Keeps the sums, so a result can be summed again."""
+    requests = sum(c["requests"] for c in parts)
+    used = {k: sum(c["used_s"][k] for c in parts) for k in ("server", "postgres", "redis", "client")}
+    wall = sum(c["wall_s"] for c in parts)
+    machine = sum(c["machine_s"] for c in parts)
+    per_req = {f"{k}_ms_per_req": v / requests * 1000 if requests else 0.0 for k, v in used.items()}
+    total_ms = sum(per_req.values())
+    return {
+        **per_req,
+        # What the cores could do if nothing else ran: an estimate, not a measurement.
+        "cpu_bound_ceiling_per_s": (os.cpu_count() or 1) * 1000 / total_ms if total_ms else 0.0,
+        "cores_busy": machine / wall if wall else 0.0,
+        "cores_busy_other": max(0.0, machine - sum(used.values())) / wall if wall else 0.0,
+        "requests": requests,
+        "used_s": used,
+        "wall_s": wall,
+        "machine_s": machine,
+    }
 
 
 def measure(args, client: dict, port: int, path: str, prefix: Path, seconds: float) -> dict:
@@ -765,7 +847,115 @@ def measure(args, client: dict, port: int, path: str, prefix: Path, seconds: flo
     return run_python_client(port, path, prefix, args.client_threads, args.connections, seconds)
 
 
-def table(results: dict, cfg: dict) -> str:
+def measure_endpoint(args, client: dict, port: int, server: Server, name: str, prefix: Path, label: str) -> tuple:
+    """One measurement of one endpoint, checked on its own: (result, problems). Row and message counts are
+    taken before and after it, so they belong to this measurement only."""
+    base_url = args.pg.rstrip("/")
+    path, table = {"verified": (VERIFIED_PATH, "support_webhook_event"), "bare": (BARE_PATH, BARE_TABLE)}[name]
+    problems: list[str] = []
+    before_rows = settle(base_url, table)
+    before_tasks = queued_tasks()
+    log(f"{label}: measuring {name}: {args.connections} connections for {args.duration:.0f} s")
+    meter = CpuMeter(base_url, server.proc.pid)
+    with DrainStarts(args.drain_every if name == "verified" else 0, base_url) as drains:
+        meter.start()
+        r = measure(args, client, port, path, prefix, args.duration)
+        r["cpu"] = meter.stop(r["completed"])
+    # Requests still in flight when the client stopped may land a moment later.
+    rows = settle(base_url, table) - before_rows
+    queued = queued_tasks()
+    r["rows_inserted"] = rows
+    r["tasks_enqueued"] = queued - before_tasks
+    r["drain_starts_simulated"] = drains.count
+    r["accepted_per_s"] = r["ok_2xx"] / r["seconds"] if r["seconds"] else 0.0
+    if r["non_2xx"] or r["socket_errors"]:
+        problems.append(f"{label} {name}: {r['non_2xx']} non-2xx responses, {r['socket_errors']} socket errors")
+    if r["ok_2xx"] == 0:
+        problems.append(f"{label} {name}: no request accepted")
+    if r["wrapped"]:
+        log(f"note: {label} {name} replayed its {r['distinct_loaded']} requests more than once")
+    # Every 2xx is a row; rows may exceed them by what was in flight when the client stopped.
+    in_flight = args.connections + r["socket_errors"]
+    if r["wrapped"] and name == "verified":
+        low, high = 1, r["distinct_loaded"]  # repeats are answered "duplicate" and add nothing
+    else:
+        low, high = r["ok_2xx"], r["ok_2xx"] + in_flight
+    if not low <= rows <= high:
+        problems.append(f"{label} {name}: {rows} rows inserted for {r['ok_2xx']} accepted responses")
+    # Coalesced: at most one drain per simulated drain start (+ one per flag expiry), and never none while rows
+    # wait: the rows committed after the last drain start kicked one (in this measurement, once a drain started
+    # in it: earlier rounds' messages stay queued).
+    most = drains.count + 1 + args.duration / 30
+    none_kicked = queued == 0 or (drains.count > 0 and r["tasks_enqueued"] == 0)
+    if name == "verified" and rows and (none_kicked or r["tasks_enqueued"] > most):
+        problems.append(
+            f"{label} verified: {r['tasks_enqueued']} drains enqueued for {rows} new inbox rows"
+            f" and {drains.count} drain starts"
+        )
+    return r, problems
+
+
+def summarize(runs: list[dict]) -> dict:
+    """One endpoint over all rounds: counts and seconds summed (accepted/s = all 2xx / all seconds), p50 and
+    p90 the median of the rounds', p99 the worst round's, max the max, CPU per request over all requests."""
+    out = {k: sum(r[k] for r in runs) for k in ("issued", "completed", "ok_2xx", "non_2xx", "socket_errors")}
+    out["errors"] = sum(r["errors"] for r in runs)
+    seconds = sum(r["seconds"] for r in runs)
+    completed = out["completed"]
+    out.update(
+        seconds=seconds,
+        p50_ms=statistics.median(r["p50_ms"] for r in runs),
+        p90_ms=statistics.median(r["p90_ms"] for r in runs),
+        p99_ms=max(r["p99_ms"] for r in runs),
+        max_ms=max(r["max_ms"] for r in runs),
+        mean_ms=sum(r["mean_ms"] * r["completed"] for r in runs) / completed if completed else 0.0,
+        distinct_loaded=sum(r["distinct_loaded"] for r in runs),
+        wrapped=any(r["wrapped"] for r in runs),
+    )
+    cpus = [r["cpu"] for r in runs if r.get("cpu")]
+    out["cpu"] = cpu_figures(cpus) if cpus else {}
+    for k in ("rows_inserted", "tasks_enqueued", "drain_starts_simulated"):
+        out[k] = sum(r[k] for r in runs)
+    out["accepted_per_s"] = out["ok_2xx"] / seconds if seconds else 0.0
+    out["rounds"] = len(runs)
+    return out
+
+
+def format_rows(rows: list[tuple], left: int = 1) -> str:
+    """Aligned columns: the first ``left`` ones to the left, the others (figures) to the right."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i < left else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def rounds_table(rounds: list[dict]) -> str:
+    """One row per measurement, in the order they ran; a round's ratio on its last row."""
+    rows = [("round", "endpoint", "accepted/s", "p50 ms", "p99 ms", "verified/bare")]
+    for rec in rounds:
+        names = [n for n in rec["order"] if n in rec["results"]]
+        for j, name in enumerate(names):
+            r = rec["results"][name]
+            ratio = rec.get("ratio") if j == len(names) - 1 else None
+            rows.append(
+                (
+                    str(rec["round"]),
+                    name,
+                    f"{r['accepted_per_s']:.0f}",
+                    f"{r['p50_ms']:.1f}",
+                    f"{r['p99_ms']:.1f}",
+                    f"{ratio:.2f}" if ratio is not None else "",
+                )
+            )
+    return format_rows(rows, left=2)
+
+
+def summary_table(results: dict) -> str:
     rows = [("endpoint", "requests", "2xx", "errors", "accepted/s", "p50 ms", "p90 ms", "p99 ms", "max ms")]
     for name in ("verified", "bare"):
         r = results.get(name)
@@ -783,15 +973,7 @@ def table(results: dict, cfg: dict) -> str:
                     f"{r['max_ms']:.1f}",
                 )
             )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = [
-        "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
-        for row in rows
-    ]
-    lines.insert(1, "-" * len(lines[0]))
-    if cfg.get("ratio") is not None:
-        lines.append(f"verified / bare accepted/s: {cfg['ratio']:.2f}")
-    return "\n".join(lines)
+    return format_rows(rows)
 
 
 def main() -> int:  # noqa: C901 - a linear script reads best in one place
@@ -815,7 +997,8 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
         pem, jwks, kid = new_signing_key()
         port = free_port()
         factory = RequestFactory(pem, kid, f"127.0.0.1:{port}", procs=os.cpu_count() or 2)
-        # Enough distinct requests for RATE_GUESS/s; a faster server replays some (reported, then duplicates).
+        # Per round, enough distinct requests for RATE_GUESS/s; a faster server replays some of its round's
+        # (reported, then duplicates). Rounds never share requests: each has its own files run0, run1, ...
         n = (
             args.requests
             or int((RATE_GUESS_SMOKE if args.smoke else RATE_GUESS) * args.duration) + 50 * args.connections
@@ -823,16 +1006,20 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
         n_warm = max(200, int(500 * args.warmup)) if args.warmup > 0 else 0
         log(
             f"database {DB_NAME}: recreate, migrate, seed one installation with a fresh RSA-2048 key;"
-            f" meanwhile sign {n_warm} + {n} distinct requests"
+            f" meanwhile sign {n_warm} + {args.rounds} x {n} distinct requests"
         )
         t0 = time.perf_counter()
-        warm_futures, run_futures = factory.submit(n_warm), factory.submit(n)
+        warm_futures = factory.submit(n_warm)
+        round_futures = [factory.submit(n) for _ in range(args.rounds)]
         prepare_database(base_url, jwks)
         redis_client().flushdb()
-        warm, reqs = factory.collect(warm_futures), factory.collect(run_futures)
+        warm = factory.collect(warm_futures)
+        prefixes = []
+        for i in range(args.rounds):
+            futures, round_futures[i] = round_futures[i], []  # let each round's requests go once written
+            prefixes.append(write_request_files(factory.collect(futures), parts, workdir, f"run{i}"))
+        del futures
         log(f"database ready and requests signed in {time.perf_counter() - t0:.1f} s")
-        prefix = write_request_files(reqs, parts, workdir, "run")
-        del reqs
         gunicorn_version = subprocess.run(
             [sys.executable, "-m", "gunicorn", "--version"], capture_output=True, text=True
         ).stdout.strip()
@@ -848,7 +1035,8 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
             **client,
             "threads_or_procs": parts,
             "connections": args.connections,
-            "seconds_per_endpoint": args.duration,
+            "rounds": args.rounds,
+            "seconds_per_endpoint": args.duration,  # per round
             "warmup_seconds": args.warmup,
         }
         client_cfg.pop("path", None)
@@ -882,45 +1070,22 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
             for name in endpoints:
                 settle(base_url, tables[name])
 
-        results: dict = {}
-        for name in endpoints:
-            before_rows = settle(base_url, tables[name])
-            before_tasks = queued_tasks()
-            log(f"measuring {name}: {args.connections} connections for {args.duration:.0f} s")
-            meter = CpuMeter(base_url, server.proc.pid)
-            with DrainStarts(args.drain_every if name == "verified" else 0) as drains:
-                meter.start()
-                r = measure(args, client, port, paths[name], prefix, args.duration)
-                r["cpu"] = meter.stop(r["completed"])
-            # Requests still in flight when the client stopped may land a moment later.
-            rows = settle(base_url, tables[name]) - before_rows
-            r["rows_inserted"] = rows
-            r["tasks_enqueued"] = queued_tasks() - before_tasks
-            r["drain_starts_simulated"] = drains.count
-            r["accepted_per_s"] = r["ok_2xx"] / r["seconds"] if r["seconds"] else 0.0
-            results[name] = r
-            if r["non_2xx"] or r["socket_errors"]:
-                problems.append(f"{name}: {r['non_2xx']} non-2xx responses, {r['socket_errors']} socket errors")
-            if r["ok_2xx"] == 0:
-                problems.append(f"{name}: no request accepted")
-            if r["wrapped"]:
-                log(f"note: {name} replayed its {r['distinct_loaded']} requests more than once")
-            # Every 2xx is a row; rows may exceed them by what was in flight when the client stopped.
-            in_flight = args.connections + r["socket_errors"]
-            if r["wrapped"] and name == "verified":
-                low, high = 1, r["distinct_loaded"]  # repeats are answered "duplicate" and add nothing
-            else:
-                low, high = r["ok_2xx"], r["ok_2xx"] + in_flight
-            if not low <= rows <= high:
-                problems.append(f"{name}: {rows} rows inserted for {r['ok_2xx']} accepted responses")
-            # Coalesced: at most one drain per simulated drain start (+ one per flag expiry), and never none
-            # while rows wait: the rows committed after the last drain start kicked one.
-            most = drains.count + 1 + args.duration / 30
-            if name == "verified" and rows and (queued_tasks() == 0 or r["tasks_enqueued"] > most):
-                problems.append(
-                    f"verified: {r['tasks_enqueued']} drains enqueued for {rows} new inbox rows"
-                    f" and {drains.count} drain starts"
-                )
+        # Rounds in alternating order (verified first in even rounds, bare first in odd ones). Bare replays the
+        # round's own files too: it has no dedupe, and the verified run of that round never sees bare's rows.
+        rounds: list[dict] = []
+        result["rounds"] = rounds  # saved as far as they got, should a round break the bench
+        for i, prefix in enumerate(prefixes):
+            order = endpoints if i % 2 == 0 else endpoints[::-1]
+            rec: dict = {"round": i, "order": order, "results": {}, "ratio": None}
+            rounds.append(rec)
+            for name in order:
+                r, found = measure_endpoint(args, client, port, server, name, prefix, f"round {i}")
+                rec["results"][name] = r
+                problems.extend(found)
+            v, b = rec["results"].get("verified"), rec["results"].get("bare")
+            if v and b and b["accepted_per_s"]:
+                rec["ratio"] = v["accepted_per_s"] / b["accepted_per_s"]
+        results = {name: summarize([rec["results"][name] for rec in rounds]) for name in endpoints}
         if "verified" in results and results["verified"]["ok_2xx"]:
             found = sanity_checks(port, factory.make(1)[0], base_url)
             result["sanity"] = found or "ok"
@@ -929,10 +1094,12 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
         if not server.alive():
             problems.append("server died during the run")
         result["results"] = results
+        ratios = [rec["ratio"] for rec in rounds if rec["ratio"] is not None]
+        result["ratio"] = statistics.median(ratios) if ratios else None
         if "verified" in results and "bare" in results and results["bare"]["accepted_per_s"]:
-            result["ratio"] = results["verified"]["accepted_per_s"] / results["bare"]["accepted_per_s"]
+            result["ratio_all_rounds"] = results["verified"]["accepted_per_s"] / results["bare"]["accepted_per_s"]
         else:
-            result["ratio"] = None
+            result["ratio_all_rounds"] = None
     except BenchBroken as exc:
         problems.append(str(exc))
     finally:
@@ -963,26 +1130,39 @@ def main() -> int:  # noqa: C901 - a linear script reads best in one place
         )
         print(
             f"client: {c.get('version') or c['name']} x{c['threads_or_procs']}, {c['connections']} connections, "
-            f"{c['seconds_per_endpoint']:.0f} s per endpoint after {c['warmup_seconds']:.0f} s warm-up"
+            f"{c['rounds']} round(s) of {c['seconds_per_endpoint']:.0f} s per endpoint (order alternating)"
+            f" after {c['warmup_seconds']:.0f} s warm-up"
         )
         print(f"machine: {os.cpu_count()} CPUs shared by server, client, PostgreSQL and Redis")
+    rounds = [rec for rec in result.get("rounds", []) if rec["results"]]
+    if rounds:
+        print(rounds_table(rounds))
+        print()
     if result.get("results"):
-        print(table(result["results"], result))
+        print(summary_table(result["results"]))
+        if result.get("ratio") is not None:
+            listed = ", ".join(f"{rec['ratio']:.2f}" for rec in rounds if rec["ratio"] is not None)
+            print(
+                f"verified / bare accepted/s: median of rounds {result['ratio']:.2f} (rounds: {listed});"
+                f" all rounds together {result['ratio_all_rounds']:.2f}"
+            )
         for name, r in result["results"].items():
             c = r.get("cpu")
             if c:
                 print(
-                    f"{name} CPU ms/request: server {c['server_ms_per_req']:.2f},"
+                    f"{name} CPU ms/request (all rounds): server {c['server_ms_per_req']:.2f},"
                     f" postgres {c['postgres_ms_per_req']:.2f},"
                     f" redis {c['redis_ms_per_req']:.2f}, client {c['client_ms_per_req']:.2f};"
                     f" cores busy {c['cores_busy']:.2f} (of which not ours {c['cores_busy_other']:.2f});"
                     f" ceiling {c['cpu_bound_ceiling_per_s']:.0f}/s"
                 )
-        other = max((r.get("cpu") or {}).get("cores_busy_other", 0.0) for r in result["results"].values())
+        other = max(
+            (r.get("cpu") or {}).get("cores_busy_other", 0.0) for rec in rounds for r in rec["results"].values()
+        )
         if other > 0.15:
             print(
                 f"WARNING: processes outside the bench used up to {other:.2f} of the {os.cpu_count()} cores during"
-                " the run; these figures understate what the machine can do alone."
+                " a measurement; these figures understate what the machine can do alone."
             )
         v = result["results"].get("verified")
         if v:

@@ -34,12 +34,14 @@ lint: install
 # Benchmarks print figures; they never assert timings. `bench-smoke` is the short CI run of each.
 bench: install services
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/ingest_cpu.py
 	$(BIN)/python bench/sla_scan.py
 	$(BIN)/python bench/inbox.py
 	$(BIN)/python bench/triage.py
 
 bench-smoke: install services
 	$(BIN)/python bench/ingest.py --smoke
+	$(BIN)/python bench/ingest_cpu.py --smoke
 	$(BIN)/python bench/sla_scan.py --smoke
 	$(BIN)/python bench/inbox.py --smoke
 	$(BIN)/python bench/triage.py --rounds 1 --llm-messages 20

@@ -297,10 +297,7 @@ def main() -> int:
         f" key) is {floor_extra:.0f} µs, so bare / verified ≤ {floor_ratio:.2f} for any implementation"
     )
     print(f"saved {(ingest.OUT / f'ingest-cpu-{mode}-latest.json').relative_to(ingest.ROOT)}")
-    if problems:
-        print("\nBENCH BROKEN:\n  " + "\n  ".join(problems), file=sys.stderr)
-        return 1
-    return 0
+    return ingest.exit_status(problems)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ its commit. The flag saying "a drain is on its way" is the one row of ``support_
 
     kick (after a new row's COMMIT):   set pending_until = now + 30 s unless it is already in the future
                                        → only if we set it: publish a drain
-    drain task (at its start):         take INBOX_LOCK exclusively, pending_until = NULL, commit
+    drain task (at its start):         pending_until = NULL holding INBOX_LOCK exclusively (tried
+                                       until no webhook insert is in flight), commit
                                        → loop: claim the next due row … none left
 
 Why no committed row is left behind. Each statement of the drain runs in READ COMMITTED on a fresh

@@ -2,7 +2,9 @@
 
 ``support_inbox_drain_state`` (one row): whether a published drain has not started yet, and when the one
 delayed retry drain runs. It replaces the Redis keys ``support:inbox:drain-pending`` / ``…-retry-at``, so
-kicks coalesce with any broker (RabbitMQ too), not only with Redis.
+kicks coalesce with any broker (RabbitMQ too), not only with Redis. During a rolling deploy, web processes
+of the previous version still kick through Redis; a row of theirs that finds the old key set waits for the
+next drain anyone else starts, or for the sweeper (rows waiting > 30 s): late, never lost.
 
 ``support_inbox_insert(...)`` (PostgreSQL only): what a webhook does in one round trip. It takes the inbox
 lock in shared mode (held to the end of the transaction), inserts the row unless its dedupe key exists, and

@@ -77,8 +77,25 @@ def test_the_ingest_bench_starts_drains_as_the_worker_does():
 @pytest.mark.django_db(transaction=True)
 def test_a_webhook_kicks_only_when_no_drain_is_pending(test_installation, published, kicks):
     # the first new row finds no drain pending: it kicks, and the kick publishes one
-    assert _record(test_installation, "a") is not None
+    recorded = _record(test_installation, "a")
     assert kicks == [True] and len(published) == 1
+    # (written as the plain INSERT writes it: received, due now, no attempt yet)
+    row = WebhookEvent.objects.get(pk=recorded.pk)
+    assert (row.installation_id, row.source, row.event_type, row.dedupe_key, row.raw_body) == (
+        test_installation.pk,
+        "webhook",
+        "ORDER_UPDATED",
+        "a",
+        "{}",
+    )
+    assert (row.status, row.attempts, row.last_error, row.processed_at, row.next_attempt_at) == (
+        "received",
+        0,
+        "",
+        None,
+        None,
+    )
+    assert timezone.now() - timedelta(minutes=1) < row.received_at <= timezone.now()
 
     # rows while that drain has not started: the insert saw the flag, no kick at all (no extra round trip)
     assert _record(test_installation, "b") is not None

@@ -61,6 +61,11 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
+if str(BENCH) not in sys.path:  # also when loaded from a file path (tests, bench/ingest_cpu.py)
+    sys.path.insert(0, str(BENCH))
+
+from benchdb import BenchBroken, recreate_database  # noqa: E402 - bench/benchdb.py
+
 OUT = BENCH / "out"
 RECORDING = ROOT / "tests" / "recordings" / "webhooks" / "ORDER_UPDATED-b2_order_charge_success_then_failure.json"
 
@@ -91,10 +96,6 @@ RATE_GUESS_SMOKE = 2500
 
 def log(msg: str) -> None:
     print(f"[bench] {msg}", flush=True)
-
-
-class BenchBroken(Exception):
-    """The bench could not measure (not: the server was slow)."""
 
 
 # --------------------------------------------------------------------------------------------- signing
@@ -233,16 +234,6 @@ def pg_connect(base_url: str, dbname: str):
     return psycopg.connect(f"{base_url}/{dbname}", autocommit=True, connect_timeout=5)
 
 
-def reset_database(base_url: str) -> None:
-    with pg_connect(base_url, "postgres") as conn:
-        conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-            [DB_NAME],
-        )
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME}")
-        conn.execute(f"CREATE DATABASE {DB_NAME}")
-
-
 def drop_database(base_url: str) -> None:
     try:
         with pg_connect(base_url, "postgres") as conn:
@@ -351,17 +342,8 @@ def server_env(base_url: str) -> dict:
 
 
 def prepare_database(base_url: str, jwks: dict) -> None:
-    reset_database(base_url)
     env = server_env(base_url)
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    if run.returncode:
-        raise BenchBroken(f"migrate failed:\n{run.stdout}\n{run.stderr}")
+    recreate_database(admin_url=f"{base_url}/postgres", name=DB_NAME, env=env)
     seed = json.dumps({"api_url": API_URL, "app_id": APP_ID, "jwks": jwks})
     run = subprocess.run(
         [sys.executable, str(BENCH / "seed.py"), seed], cwd=ROOT, env=env, capture_output=True, text=True
